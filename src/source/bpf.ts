@@ -1,0 +1,145 @@
+// The kernel source: wraps the native Tracer and decodes its packed batches
+// (u32 length + record, 8-byte aligned) into LifecycleEvents.
+import type { Counters, EventSource, FilterSpec, LifecycleEvent } from '../model/types';
+import { loadAddon, type AbiLayout, type NativeTracer, type TracerStats } from './native';
+
+/** Record layout the decoder assumes; test/unit checks it against the C structs (abi()). */
+export const LAYOUT = {
+  header: { size: 64, ts_ns: 0, start_ns: 8, cgroup_id: 16, type: 24, pid: 28, ppid: 32, tid: 36, uid: 40, comm: 48 },
+  exec: { filename_len: 64, args_len: 66, args_truncated: 68, filename: 72, args: 328 },
+  exit: { duration_ns: 64, cpu_ns: 72, exit_code: 80, signal: 84, core_dumped: 88 },
+  fork: { child_start_ns: 64, child_pid: 72 },
+  types: { exec: 1, exit: 2, fork: 3 },
+  commLen: 16,
+} as const;
+
+function cString(buf: Buffer, start: number, max: number): string {
+  const end = buf.indexOf(0, start);
+  return buf.toString('utf8', start, end < 0 || end > start + max ? start + max : end);
+}
+
+function u64(view: DataView, at: number): number {
+  return Number(view.getBigUint64(at, true));
+}
+
+/** argv as the kernel laid it out: NUL-separated, the last one NUL-terminated unless truncated. */
+export function splitArgs(buf: Buffer, start: number, len: number): string[] {
+  if (len === 0) return [];
+  let end = start + len;
+  if (buf[end - 1] === 0) end--;
+  return buf.toString('utf8', start, end).split('\0');
+}
+
+/** Decode one batch. bootEpochMs converts the kernel's boot-time clock to wall-clock. */
+export function decodeBatch(batch: Buffer, bootEpochMs: number): LifecycleEvent[] {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  const out: LifecycleEvent[] = [];
+  const H = LAYOUT.header;
+  let off = 0;
+  while (off + 4 <= batch.length) {
+    const len = view.getUint32(off, true);
+    const r = off + 4;
+    off += (4 + len + 7) & ~7;
+    if (len < H.size || r + len > batch.length) break; // torn batch: never read past it
+    const start = u64(view, r + H.start_ns);
+    const base = {
+      time: bootEpochMs + u64(view, r + H.ts_ns) / 1e6,
+      pid: view.getUint32(r + H.pid, true),
+      ppid: view.getUint32(r + H.ppid, true),
+      tid: view.getUint32(r + H.tid, true),
+      uid: view.getUint32(r + H.uid, true),
+      comm: cString(batch, r + H.comm, LAYOUT.commLen),
+      start,
+      startedAt: bootEpochMs + start / 1e6,
+      cgroupId: view.getBigUint64(r + H.cgroup_id, true).toString(),
+    };
+    const type = view.getUint32(r + H.type, true);
+    if (type === LAYOUT.types.exec) {
+      const E = LAYOUT.exec;
+      const fnLen = view.getUint16(r + E.filename_len, true);
+      const argsLen = Math.min(view.getUint16(r + E.args_len, true), len - E.args);
+      out.push({
+        ...base, type: 'exec',
+        filename: batch.toString('utf8', r + E.filename, r + E.filename + fnLen),
+        args: splitArgs(batch, r + E.args, argsLen),
+        argsTruncated: batch[r + E.args_truncated] !== 0,
+      });
+    } else if (type === LAYOUT.types.exit) {
+      const X = LAYOUT.exit;
+      out.push({
+        ...base, type: 'exit',
+        exitCode: view.getInt32(r + X.exit_code, true),
+        signal: view.getUint32(r + X.signal, true),
+        coreDumped: batch[r + X.core_dumped] !== 0,
+        durationMs: u64(view, r + X.duration_ns) / 1e6,
+        cpuMs: u64(view, r + X.cpu_ns) / 1e6,
+      });
+    } else if (type === LAYOUT.types.fork) {
+      const F = LAYOUT.fork;
+      out.push({
+        ...base, type: 'fork',
+        childPid: view.getUint32(r + F.child_pid, true),
+        childStart: u64(view, r + F.child_start_ns),
+      });
+    }
+  }
+  return out;
+}
+
+export interface BpfOptions {
+  filter: FilterSpec;
+  ringBytes?: number;
+  verbose?: boolean;
+}
+
+export class BpfSource implements EventSource {
+  readonly kind = 'bpf' as const;
+  private readonly tracer: NativeTracer;
+  private readonly bootEpochMs: number;
+  private onEvents: ((events: LifecycleEvent[]) => void) | null = null;
+
+  /** Loads the programs (throws the addon's one-line errors); attaches on start(). */
+  constructor(opts: BpfOptions) {
+    const addon = loadAddon();
+    this.bootEpochMs = addon.bootEpochMs();
+    this.tracer = new addon.Tracer({ ringBytes: opts.ringBytes, verbose: opts.verbose });
+    this.setFilter(opts.filter);
+  }
+
+  static abi(): AbiLayout {
+    return loadAddon().abi();
+  }
+
+  start(onEvents: (events: LifecycleEvent[]) => void): void {
+    this.onEvents = onEvents;
+    this.tracer.start((batch) => this.deliver(batch));
+  }
+
+  /** Detach; what the kernel had sent but JS had not yet seen is delivered now, in order. */
+  stop(): void {
+    const rest = this.tracer.stop();
+    if (rest) this.deliver(rest);
+    this.onEvents = null;
+  }
+
+  private deliver(batch: Buffer): void {
+    const events = decodeBatch(batch, this.bootEpochMs);
+    if (events.length > 0 && this.onEvents) this.onEvents(events);
+  }
+
+  setFilter(filter: FilterSpec): void {
+    this.tracer.setFilter(filter.patterns, filter.followChildren);
+  }
+
+  counters(): Counters {
+    return this.tracer.counters();
+  }
+
+  track(pids: number[]): void {
+    if (pids.length > 0) this.tracer.track(pids);
+  }
+
+  stats(): TracerStats {
+    return this.tracer.stats();
+  }
+}

@@ -1,0 +1,64 @@
+// The one place that touches the compiled addon: finds build/Release/lifetop.node
+// and, when it cannot, says every path it tried and how to build it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface AbiLayout {
+  header: Record<'size' | 'ts_ns' | 'start_ns' | 'cgroup_id' | 'type' | 'pid' | 'ppid' | 'tid' | 'uid' | 'comm', number>;
+  exec: Record<'size' | 'filename_len' | 'args_len' | 'args_truncated' | 'filename' | 'args', number>;
+  exit: Record<'size' | 'duration_ns' | 'cpu_ns' | 'exit_code' | 'signal' | 'core_dumped', number>;
+  fork: Record<'size' | 'child_start_ns' | 'child_pid', number>;
+  types: Record<'exec' | 'exit' | 'fork', number>;
+  limits: Record<'commLen' | 'filenameMax' | 'argsMax' | 'maxPatterns' | 'tracedMax', number>;
+}
+
+export interface NativeCounters {
+  forks: number; threads: number; execs: number; exits: number;
+  tracedForks: number; tracedExecs: number; tracedExits: number;
+  drops: number; trackFails: number;
+}
+
+/** Consumer bookkeeping: nudges sent to JS, nudges merged because JS was behind,
+ * records read from the ring buffer, records dropped because JS fell too far behind. */
+export interface TracerStats { batches: number; merges: number; records: number; lost: number }
+
+export interface NativeTracer {
+  start(onBatch: (batch: Buffer) => void): void;
+  /** Detaches and returns the records not yet delivered. */
+  stop(): Buffer | undefined;
+  setFilter(patterns: string[], followChildren: boolean): void;
+  track(pids: number[]): number;
+  counters(): NativeCounters;
+  stats(): TracerStats;
+}
+
+export interface NativeAddon {
+  Tracer: new (opts: { ringBytes?: number; pollMs?: number; verbose?: boolean }) => NativeTracer;
+  abi(): AbiLayout;
+  bootEpochMs(): number;
+}
+
+/** Error from the addon: `code` says which failure, `log` holds libbpf's words (verifier log). */
+export interface NativeError extends Error {
+  code?: string;
+  log?: string;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+let cached: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  const tried: string[] = [];
+  for (const rel of ['build/Release/lifetop.node', 'build/Debug/lifetop.node']) {
+    const file = path.join(ROOT, rel);
+    tried.push(file);
+    if (fs.existsSync(file)) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      cached = require(file) as NativeAddon;
+      return cached;
+    }
+  }
+  throw new Error(`native addon not built (tried ${tried.join(', ')}); run 'make' in ${ROOT}`);
+}
