@@ -1,0 +1,166 @@
+// Entry point: parse the command line, pick a source and a mode (UI, NDJSON,
+// snapshot), and own every exit path: signals, errors, the end of a recording.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseCli, UsageError, USAGE, type CliOptions } from './cliArgs';
+import type { EventSource, LifecycleEvent } from './model/types';
+import { formatEvent } from './output/ndjson';
+import { writeSnapshot } from './output/snapshot';
+import { BpfSource } from './source/bpf';
+import type { NativeError } from './source/native';
+import { ProcSource, scanProc, seedEvents } from './source/procfs';
+import { Recorder, ReplaySource } from './source/replay';
+import { userNames } from './source/users';
+import { Session } from './session';
+
+const EXIT_OK = 0;
+const EXIT_FAIL = 1;
+const EXIT_USAGE = 2;
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function warn(message: string): void {
+  process.stderr.write(`lifetop: ${message}\n`);
+}
+
+function makeSource(opts: CliOptions): EventSource {
+  if (opts.replayPath !== undefined) {
+    return new ReplaySource(opts.replayPath, { speed: opts.replaySpeed, onBadLine: opts.onBadLine, warn });
+  }
+  if (opts.source === 'proc') return new ProcSource({ intervalMs: opts.intervalMs, filter: opts.filter });
+  return new BpfSource({ filter: opts.filter, ringBytes: opts.ringBytes, verbose: opts.verbose });
+}
+
+/** Resolves when the run should end: --duration elapsed, or a finite source is done. */
+function ending(opts: CliOptions, source: EventSource): Promise<void> {
+  const waits: Promise<void>[] = [];
+  if (opts.durationSec !== undefined) {
+    waits.push(new Promise((resolve) => setTimeout(resolve, opts.durationSec! * 1000)));
+  }
+  if (source.done) waits.push(source.done);
+  return waits.length > 0 ? Promise.race(waits) : new Promise(() => undefined);
+}
+
+/** Signals (Ctrl-C, kill, a dropped SSH session) end the run the same way the clock does. */
+function onSignals(stop: (code: number) => void): void {
+  process.on('SIGINT', () => stop(130));
+  process.on('SIGTERM', () => stop(143));
+  process.on('SIGHUP', () => stop(129));
+}
+
+async function runJson(opts: CliOptions, source: EventSource, recorder?: Recorder): Promise<number> {
+  let open = true;
+  const out = process.stdout;
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') open = false; // reader went away (| head): stop quietly
+  });
+  source.start((events: LifecycleEvent[]) => {
+    recorder?.write(events);
+    if (open) out.write(events.map(formatEvent).join('\n') + '\n');
+  });
+  if (source.kind !== 'replay') {
+    // Follow exits of already-running matches, without printing them as new.
+    source.track(seedEvents(scanProc(), opts.filter, Date.now()).map((e) => e.pid));
+  }
+  const code = await new Promise<number>((resolve) => {
+    onSignals(resolve);
+    out.on('error', () => resolve(EXIT_OK));
+    ending(opts, source).then(() => resolve(EXIT_OK), (err: Error) => {
+      warn(err.message);
+      resolve(EXIT_FAIL);
+    });
+  });
+  source.stop();
+  return code === 130 || code === 143 || code === 129 ? EXIT_OK : code;
+}
+
+async function runSnapshot(opts: CliOptions, session: Session): Promise<number> {
+  session.start();
+  const interrupted = await new Promise<boolean>((resolve, reject) => {
+    onSignals(() => resolve(true));
+    ending(opts, session.source).then(() => resolve(false), reject);
+  });
+  session.stop();
+  if (interrupted) {
+    warn('interrupted: no snapshot written');
+    return EXIT_FAIL;
+  }
+  const now = session.now();
+  const rows = session.table.view({ sort: opts.sort, query: '', showExited: true }, now);
+  const written = await writeSnapshot(opts.snapshotPath!, rows, { takenAt: now, filter: opts.filterText, sort: opts.sort }, now);
+  process.stderr.write(`lifetop: wrote ${rows.length} processes to ${written}\n`);
+  return EXIT_OK;
+}
+
+async function runInterface(opts: CliOptions, session: Session): Promise<number> {
+  // Loaded only here: blessed costs start-up time the headless modes need not pay.
+  const { runUi, restoreTerminal } = await import('./ui/app');
+  session.start();
+  onSignals((code) => {
+    restoreTerminal();
+    session.stop();
+    process.exit(code === 130 ? EXIT_OK : code);
+  });
+  try {
+    return await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort, filterText: opts.filterText });
+  } finally {
+    session.stop();
+  }
+}
+
+function explain(err: unknown, verbose: boolean): string {
+  const e = err as NativeError;
+  if (verbose && e.log) process.stderr.write(e.log.endsWith('\n') ? e.log : `${e.log}\n`);
+  if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
+  return e.message ?? String(err);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let opts: CliOptions;
+  try {
+    opts = parseCli(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    warn(`${err.message}\nTry 'lifetop --help'.`);
+    return EXIT_USAGE;
+  }
+  if (opts.mode === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT_OK;
+  }
+  if (opts.mode === 'version') {
+    process.stdout.write(`lifetop ${version()}\n`);
+    return EXIT_OK;
+  }
+  let recorder: Recorder | undefined;
+  try {
+    recorder = opts.recordPath !== undefined ? await Recorder.open(opts.recordPath) : undefined;
+    const source = makeSource(opts);
+    if (source.caveat && opts.mode !== 'ui') warn(source.caveat);
+    if (opts.mode === 'json') return await runJson(opts, source, recorder);
+    const session = new Session(source, {
+      filter: opts.filter, retentionMs: opts.retentionMs, maxRows: opts.maxRows, recorder, userName: userNames(),
+    });
+    return opts.mode === 'snapshot' ? await runSnapshot(opts, session) : await runInterface(opts, session);
+  } catch (err) {
+    warn(explain(err, opts.verbose));
+    return EXIT_FAIL;
+  } finally {
+    await recorder?.close();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      warn(explain(err, process.argv.includes('--verbose')));
+      process.exitCode = EXIT_FAIL;
+    },
+  );
+}

@@ -1,0 +1,172 @@
+// Command-line contract (DESIGN.md "CLI contract"): parse argv into validated
+// options, or a UsageError with a one-line message (exit code 2). Pure.
+import { parseArgs } from 'node:util';
+import { DEFAULT_FILTER, FilterError, parseFilter } from './model/filter';
+import type { FilterSpec, SourceKind } from './model/types';
+import { SORT_COLUMNS, type SortColumn, type SortSpec } from './model/processTable';
+
+export type Mode = 'ui' | 'json' | 'snapshot' | 'help' | 'version';
+export type ReplaySpeed = 'max' | 'realtime' | number;
+
+export interface CliOptions {
+  mode: Mode;
+  filter: FilterSpec;
+  filterText: string;
+  snapshotPath?: string;
+  durationSec?: number;
+  recordPath?: string;
+  replayPath?: string;
+  replaySpeed: ReplaySpeed;
+  onBadLine: 'skip' | 'abort';
+  source: SourceKind;
+  intervalMs: number;
+  retentionMs: number;
+  maxRows: number;
+  ringBytes: number;
+  sort: SortSpec;
+  ascii: boolean;
+  color: boolean;
+  verbose: boolean;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const USAGE = `Usage: lifetop [options]
+Live monitor of process lifecycles (fork, exec, exit) from eBPF.
+
+  -f, --filter LIST      comm patterns to trace, comma-separated: "python*,uvicorn"
+                         (default "${DEFAULT_FILTER}"); "*" traces every process
+      --no-children      do not follow descendants of matched processes
+      --json             headless: print one JSON object per event (NDJSON) on stdout
+      --snapshot FILE    headless: collect, write the table to FILE (.json, .csv, .txt), exit
+      --duration SECS    stop after SECS (headless modes; default for --snapshot: 2)
+      --sort COL[:asc|:desc]  table order for --snapshot and the UI's start
+                         (${SORT_COLUMNS.join(', ')}; default started:desc)
+      --record FILE      also append every event to FILE as NDJSON
+      --replay FILE      read events from a recording instead of the kernel (no root needed)
+      --replay-speed S   max, realtime or a factor like 10 (default: realtime in the UI, max headless)
+      --on-bad-line A    malformed recording line: skip (warn, default) or abort
+      --source bpf|proc  event source (default bpf; proc polls /proc, for non-root users)
+      --interval SECS    /proc polling interval (default 0.5)
+      --retention SECS   keep exited processes in the table this long (default 10)
+      --max-rows N       table bound, oldest exited rows go first (default 50000)
+      --ring-size MIB    kernel ring buffer size, a power of two (default 8)
+      --ascii            ASCII-only drawing (no Unicode blocks or arrows)
+      --no-color         no colours (also when NO_COLOR is set)
+      --verbose          stack traces and the kernel verifier log on errors
+  -h, --help             this help
+      --version          print the version`;
+
+const OPTIONS = {
+  filter: { type: 'string', short: 'f' },
+  'no-children': { type: 'boolean' },
+  json: { type: 'boolean' },
+  snapshot: { type: 'string' },
+  duration: { type: 'string' },
+  sort: { type: 'string' },
+  record: { type: 'string' },
+  replay: { type: 'string' },
+  'replay-speed': { type: 'string' },
+  'on-bad-line': { type: 'string' },
+  source: { type: 'string' },
+  interval: { type: 'string' },
+  retention: { type: 'string' },
+  'max-rows': { type: 'string' },
+  'ring-size': { type: 'string' },
+  ascii: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`--${name} needs a positive number, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(name: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(text)}`);
+  }
+  return text as T;
+}
+
+export function parseSort(text: string): SortSpec {
+  const [col, dir = 'asc', extra] = text.split(':');
+  if (!(SORT_COLUMNS as string[]).includes(col) || !['asc', 'desc'].includes(dir) || extra !== undefined) {
+    throw new UsageError(`--sort must be COLUMN[:asc|:desc] with COLUMN one of ${SORT_COLUMNS.join(', ')}`);
+  }
+  return { column: col as SortColumn, descending: dir === 'desc' };
+}
+
+function parseSpeed(text: string | undefined, fallback: ReplaySpeed): ReplaySpeed {
+  if (text === undefined) return fallback;
+  if (text === 'max' || text === 'realtime') return text;
+  return positive('replay-speed', text, 1);
+}
+
+function parseRing(text: string | undefined): number {
+  const mib = positive('ring-size', text, 8);
+  const bytes = mib * 1024 * 1024;
+  if (!Number.isInteger(bytes) || (bytes & (bytes - 1)) !== 0 || bytes > 1024 * 1024 * 1024) {
+    throw new UsageError(`--ring-size must be a power of two in MiB up to 1024, got ${JSON.stringify(text)}`);
+  }
+  return bytes;
+}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+  const modes = [values.json && '--json', values.snapshot !== undefined && '--snapshot'].filter(Boolean);
+  if (modes.length > 1) throw new UsageError('--json and --snapshot cannot be combined');
+  const mode: Mode = values.help ? 'help' : values.version ? 'version'
+    : values.json ? 'json' : values.snapshot !== undefined ? 'snapshot' : 'ui';
+  if (values.replay !== undefined && values.source !== undefined) {
+    throw new UsageError('--replay and --source cannot be combined: a recording is its own source');
+  }
+  if (values.snapshot === '') throw new UsageError('--snapshot needs a file name');
+
+  const filterText = values.filter ?? DEFAULT_FILTER;
+  let patterns: string[];
+  try {
+    patterns = parseFilter(filterText);
+  } catch (err) {
+    if (err instanceof FilterError) throw new UsageError(`--filter: ${err.message}`);
+    throw err;
+  }
+  const headless = mode === 'json' || mode === 'snapshot';
+  const duration = values.duration === undefined ? (mode === 'snapshot' ? 2 : undefined)
+    : positive('duration', values.duration, 0);
+  return {
+    mode,
+    filter: { patterns, followChildren: !values['no-children'] },
+    filterText: patterns.join(','),
+    snapshotPath: values.snapshot,
+    durationSec: duration,
+    recordPath: values.record,
+    replayPath: values.replay,
+    replaySpeed: parseSpeed(values['replay-speed'], headless ? 'max' : 'realtime'),
+    onBadLine: oneOf('on-bad-line', values['on-bad-line'], ['skip', 'abort'] as const, 'skip'),
+    source: values.replay !== undefined ? 'replay' : oneOf('source', values.source, ['bpf', 'proc'] as const, 'bpf'),
+    intervalMs: positive('interval', values.interval, 0.5) * 1000,
+    retentionMs: positive('retention', values.retention, 10) * 1000,
+    maxRows: Math.floor(positive('max-rows', values['max-rows'], 50_000)),
+    ringBytes: parseRing(values['ring-size']),
+    sort: values.sort === undefined ? { column: 'started', descending: true } : parseSort(values.sort),
+    ascii: Boolean(values.ascii),
+    color: !values['no-color'] && (env.NO_COLOR === undefined || env.NO_COLOR === ''),
+    verbose: Boolean(values.verbose),
+  };
+}
