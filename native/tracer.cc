@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -51,6 +52,21 @@ std::string TakeLog() {
   err.Set("code", Napi::String::New(env, code));
   err.Set("log", Napi::String::New(env, TakeLog()));
   throw err;
+}
+
+// Effective capabilities from /proc/self/status: root, or CAP_BPF + CAP_PERFMON
+// (or CAP_SYS_ADMIN, which implies both on older kernels).
+bool HasBpfPrivileges() {
+  if (geteuid() == 0) return true;
+  FILE* f = fopen("/proc/self/status", "r");
+  if (!f) return false;
+  char line[256];
+  unsigned long long eff = 0;
+  while (fgets(line, sizeof(line), f))
+    if (sscanf(line, "CapEff: %llx", &eff) == 1) break;
+  fclose(f);
+  const unsigned long long sys_admin = 1ull << 21, perfmon = 1ull << 38, bpf = 1ull << 39;
+  return (eff & sys_admin) || ((eff & perfmon) && (eff & bpf));
 }
 
 bool IsPermissionError(int err) { return err == -EPERM || err == -EACCES; }
@@ -128,9 +144,9 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   Napi::Env env = info.Env();
   Napi::Object opts = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>()
                                                               : Napi::Object::New(env);
-  ring_bytes_ = opts.Has("ringBytes") ? opts.Get("ringBytes").ToNumber().Uint32Value()
-                                      : LT_DEFAULT_RINGBUF;
-  poll_ms_ = opts.Has("pollMs") ? opts.Get("pollMs").ToNumber().Int32Value() : kDefaultPollMs;
+  ring_bytes_ = opts.Get("ringBytes").IsNumber() ? opts.Get("ringBytes").ToNumber().Uint32Value()
+                                                 : LT_DEFAULT_RINGBUF;
+  poll_ms_ = opts.Get("pollMs").IsNumber() ? opts.Get("pollMs").ToNumber().Int32Value() : kDefaultPollMs;
   verbose_ = opts.Has("verbose") && opts.Get("verbose").ToBoolean().Value();
   if (ring_bytes_ < 4096 || (ring_bytes_ & (ring_bytes_ - 1)) != 0)
     ThrowCode(env, "EINVAL", "ring buffer size must be a power of two of at least 4096 bytes");
@@ -146,8 +162,9 @@ void Tracer::Load(Napi::Env env) {
     ThrowCode(env, "NO_BTF",
               "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); lifetop needs a kernel "
               "built with CONFIG_DEBUG_INFO_BTF=y, or use --source proc");
+  if (!HasBpfPrivileges()) ThrowPermission(env);
   int probe = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr);
-  if (IsPermissionError(probe) || (probe < 0 && geteuid() != 0)) ThrowPermission(env);
+  if (IsPermissionError(probe)) ThrowPermission(env);
   if (probe == 0)
     ThrowCode(env, "NO_RINGBUF",
               "this kernel has no BPF ring buffer (Linux 5.8 or newer is needed); use --source proc");

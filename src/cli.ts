@@ -30,43 +30,60 @@ function makeSource(opts: CliOptions): EventSource {
   if (opts.replayPath !== undefined) {
     return new ReplaySource(opts.replayPath, { speed: opts.replaySpeed, onBadLine: opts.onBadLine, warn });
   }
-  if (opts.source === 'proc') return new ProcSource({ intervalMs: opts.intervalMs, filter: opts.filter });
+  if (opts.source === 'proc') return new ProcSource(opts.filter, { intervalMs: opts.intervalMs });
   return new BpfSource({ filter: opts.filter, ringBytes: opts.ringBytes, verbose: opts.verbose });
 }
 
 /** Resolves when the run should end: --duration elapsed, or a finite source is done. */
 function ending(opts: CliOptions, source: EventSource): Promise<void> {
-  const waits: Promise<void>[] = [];
+  const waits: Promise<void>[] = [new Promise(() => undefined)];
   if (opts.durationSec !== undefined) {
-    waits.push(new Promise((resolve) => setTimeout(resolve, opts.durationSec! * 1000)));
+    waits.push(new Promise((resolve) => setTimeout(resolve, opts.durationSec! * 1000).unref()));
   }
   if (source.done) waits.push(source.done);
-  return waits.length > 0 ? Promise.race(waits) : new Promise(() => undefined);
+  return Promise.race(waits);
 }
 
-/** Signals (Ctrl-C, kill, a dropped SSH session) end the run the same way the clock does. */
-function onSignals(stop: (code: number) => void): void {
-  process.on('SIGINT', () => stop(130));
-  process.on('SIGTERM', () => stop(143));
-  process.on('SIGHUP', () => stop(129));
+/**
+ * Signals (Ctrl-C, kill, a dropped SSH session) end the run the same way the clock
+ * does. Installed before anything is loaded, so no signal ever finds Node's default
+ * (die with the programs attached until the kernel notices): `signalled` resolves
+ * with 128 + the signal number, and `onSignal` lets a mode react at once.
+ */
+let signalHandler: ((code: number) => void) | undefined;
+let signalled!: Promise<number>;
+
+function installSignals(): void {
+  signalled = new Promise((resolve) => {
+    const fire = (code: number) => {
+      signalHandler?.(code);
+      resolve(code);
+    };
+    process.on('SIGINT', () => fire(130));
+    process.on('SIGTERM', () => fire(143));
+    process.on('SIGHUP', () => fire(129));
+  });
 }
 
 async function runJson(opts: CliOptions, source: EventSource, recorder?: Recorder): Promise<number> {
   let open = true;
+  let count = 0;
   const out = process.stdout;
   out.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') open = false; // reader went away (| head): stop quietly
   });
   source.start((events: LifecycleEvent[]) => {
     recorder?.write(events);
+    count += events.length;
     if (open) out.write(events.map(formatEvent).join('\n') + '\n');
   });
   if (source.kind !== 'replay') {
     // Follow exits of already-running matches, without printing them as new.
     source.track(seedEvents(scanProc(), opts.filter, Date.now()).map((e) => e.pid));
   }
+  if (opts.verbose) warn(`tracing ${opts.filterText}${opts.filter.followChildren ? ' and children' : ''} (${source.kind})`);
   const code = await new Promise<number>((resolve) => {
-    onSignals(resolve);
+    signalled.then(resolve);
     out.on('error', () => resolve(EXIT_OK));
     ending(opts, source).then(() => resolve(EXIT_OK), (err: Error) => {
       warn(err.message);
@@ -74,13 +91,17 @@ async function runJson(opts: CliOptions, source: EventSource, recorder?: Recorde
     });
   });
   source.stop();
+  if (opts.verbose) {
+    const c = source.counters();
+    warn(`stopped: events=${count} drops=${c?.drops ?? 0} track_fails=${c?.trackFails ?? 0}`);
+  }
   return code === 130 || code === 143 || code === 129 ? EXIT_OK : code;
 }
 
 async function runSnapshot(opts: CliOptions, session: Session): Promise<number> {
   session.start();
   const interrupted = await new Promise<boolean>((resolve, reject) => {
-    onSignals(() => resolve(true));
+    signalled.then(() => resolve(true));
     ending(opts, session.source).then(() => resolve(false), reject);
   });
   session.stop();
@@ -99,11 +120,11 @@ async function runInterface(opts: CliOptions, session: Session): Promise<number>
   // Loaded only here: blessed costs start-up time the headless modes need not pay.
   const { runUi, restoreTerminal } = await import('./ui/app');
   session.start();
-  onSignals((code) => {
+  signalHandler = (code) => {
     restoreTerminal();
     session.stop();
     process.exit(code === 130 ? EXIT_OK : code);
-  });
+  };
   try {
     return await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort, filterText: opts.filterText });
   } finally {
@@ -119,6 +140,7 @@ function explain(err: unknown, verbose: boolean): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  installSignals();
   let opts: CliOptions;
   try {
     opts = parseCli(argv);
@@ -136,6 +158,9 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   let recorder: Recorder | undefined;
+  // Sources never hold the event loop open (their timers and the addon's callback
+  // are unref'd): this does, until the run ends one way or another.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
     recorder = opts.recordPath !== undefined ? await Recorder.open(opts.recordPath) : undefined;
     const source = makeSource(opts);
@@ -149,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
     warn(explain(err, opts.verbose));
     return EXIT_FAIL;
   } finally {
+    clearInterval(keepAlive);
     await recorder?.close();
   }
 }

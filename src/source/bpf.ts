@@ -97,6 +97,8 @@ export class BpfSource implements EventSource {
   private readonly tracer: NativeTracer;
   private readonly bootEpochMs: number;
   private onEvents: ((events: LifecycleEvent[]) => void) | null = null;
+  /** The kernel's counters as they were at stop(), when the maps are gone. */
+  private final: Counters | null = null;
 
   /** Loads the programs (throws the addon's one-line errors); attaches on start(). */
   constructor(opts: BpfOptions) {
@@ -117,6 +119,8 @@ export class BpfSource implements EventSource {
 
   /** Detach; what the kernel had sent but JS had not yet seen is delivered now, in order. */
   stop(): void {
+    if (this.final) return;
+    this.final = this.tracer.counters();
     const rest = this.tracer.stop();
     if (rest) this.deliver(rest);
     this.onEvents = null;
@@ -128,15 +132,16 @@ export class BpfSource implements EventSource {
   }
 
   setFilter(filter: FilterSpec): void {
+    if (this.final) return;
     this.tracer.setFilter(filter.patterns, filter.followChildren);
   }
 
   counters(): Counters {
-    return this.tracer.counters();
+    return this.final ?? this.tracer.counters();
   }
 
   track(pids: number[]): void {
-    if (pids.length > 0) this.tracer.track(pids);
+    if (pids.length > 0 && !this.final) this.tracer.track(pids);
   }
 
   stats(): TracerStats {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# What tracing costs: a process storm alone, then under `lifetop --json --filter '*'`
+# (and libbpf-tools execsnoop when installed), alternating. Prints spawn rates, events
+# received vs processes spawned, tracer CPU per 1000 processes, BPF time and drops.
+# Usage: bench/overhead.sh [SECONDS=5] [WORKERS=2] [ROUNDS=2]   (as root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-5}; WORKERS=${2:-2}; ROUNDS=${3:-2}
+OUT=build/bench; mkdir -p "$OUT"
+cc -O2 -o "$OUT/storm" bench/storm.c
+TCK=$(getconf CLK_TCK)
+EXECSNOOP=$(command -v execsnoop-bpfcc 2>/dev/null || ls /usr/sbin/execsnoop 2>/dev/null || true)
+sysctl -qw kernel.bpf_stats_enabled=1 || true
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+bpf_ns() { # run_time_ns summed over lifetop's programs owned by pid $1
+  bpftool prog show --json | node -e '
+    const pid = Number(process.argv[1]); let s = 0;
+    for (const p of JSON.parse(require("fs").readFileSync(0, "utf8")))
+      if ((p.pids || []).some((x) => x.pid === pid)) s += p.run_time_ns || 0;
+    console.log(s);' "$1"
+}
+
+# run_traced NAME CMD...: start the tracer, run the storm, stop it; prints a row.
+run_traced() {
+  local name=$1; shift
+  "$@" > "$OUT/$name.out" 2> "$OUT/$name.err" &
+  local tpid=$!
+  sleep 1.5 # load and attach
+  read -r spawned secs < <("$OUT/storm" "$WORKERS" "$SECS")
+  sleep 0.5 # let the consumer drain
+  local ticks bns; ticks=$(cpu_ticks "$tpid"); bns=$(bpf_ns "$tpid")
+  kill -INT "$tpid"; wait "$tpid" || true
+  local got
+  if [ "$name" = lifetop ]; then got=$(grep -c '"type":"exec","time":"[^"]*","pid":[0-9]*,"ppid":[0-9]*,"uid":[0-9]*,"comm":"true"' "$OUT/$name.out" || true)
+  else got=$(grep -cE '^(\S+\s+)?true\s' "$OUT/$name.out" || true); fi
+  local drops; drops=$(grep -o 'drops=[0-9]*' "$OUT/$name.err" | tail -1 | cut -d= -f2 || true)
+  awk -v n="$name" -v s="$spawned" -v t="$secs" -v g="$got" -v k="$ticks" -v tck="$TCK" -v b="$bns" -v d="${drops:-n/a}" 'BEGIN {
+    printf "%-10s %8.0f/s %9d %9d %6.2f%% %10.1f ms %10.1f ms %6s\n", n, s / t, s, g, (s - g) * 100 / s, k * 1000 / tck * 1000 / s, b / 1e6 * 1000 / s, d }'
+}
+
+printf "storm: %s workers x %ss, %s rounds; CPU figures are per 1000 processes spawned\n" "$WORKERS" "$SECS" "$ROUNDS"
+printf "%-10s %10s %9s %9s %7s %13s %13s %6s\n" tracer "rate" spawned events loss "user CPU" "BPF time" drops
+for r in $(seq "$ROUNDS"); do
+  read -r spawned secs < <("$OUT/storm" "$WORKERS" "$SECS")
+  awk -v s="$spawned" -v t="$secs" 'BEGIN { printf "%-10s %8.0f/s %9d %9s %7s %13s %13s %6s\n", "none", s / t, s, "-", "-", "-", "-", "-" }'
+  run_traced lifetop ./bin/lifetop --json --filter '*' --verbose
+  if [ -n "$EXECSNOOP" ]; then run_traced execsnoop "$EXECSNOOP"; fi
+done
+[ -n "$EXECSNOOP" ] || echo "(execsnoop not installed: apt-get install libbpf-tools to compare)"

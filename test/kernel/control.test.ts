@@ -1,0 +1,128 @@
+// The tracer under control: runtime filter changes, the ABI the decoder
+// assumes, clean detach on every exit path, and the non-root error.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { LifecycleEvent } from '../../src/model/types';
+import { BpfSource, LAYOUT } from '../../src/source/bpf';
+import { BIN, bpfUnavailable, REAL_PYTHON, run, skipReason, sleep, startLifetop, stopLifetop } from '../support/lifetop';
+
+const skip = skipReason(bpfUnavailable());
+
+/** BPF program and link ids a process holds, from its fdinfo (Debian's bpftool cannot show pids). */
+function bpfObjectsOf(pid: number): { progs: number[]; links: number[] } {
+  const progs: number[] = [];
+  const links: number[] = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    let target = '';
+    try {
+      target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    const info = target.includes('bpf') ? fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8') : '';
+    const link = /link_id:\s*(\d+)/.exec(info);
+    const prog = /prog_id:\s*(\d+)/.exec(info);
+    if (target === 'anon_inode:bpf_link' && link) links.push(Number(link[1]));
+    else if (target === 'anon_inode:bpf-prog' && prog) progs.push(Number(prog[1]));
+  }
+  return { progs, links };
+}
+
+/** Ids from the list that the kernel still has loaded (it frees them asynchronously: poll a little). */
+async function stillLoaded(kind: 'prog' | 'link', ids: number[]): Promise<number[]> {
+  let left = ids;
+  for (let i = 0; i < 50 && left.length > 0; i++) {
+    left = left.filter((id) => spawnSync('bpftool', [kind, 'show', 'id', String(id)]).status === 0);
+    if (left.length > 0) await sleep(100);
+  }
+  return left;
+}
+
+async function expectDetached(held: { progs: number[]; links: number[] }): Promise<void> {
+  expect(held.progs.length).toBeGreaterThanOrEqual(3);
+  expect(held.links.length).toBeGreaterThanOrEqual(3);
+  expect(await stillLoaded('link', held.links)).toEqual([]);
+  expect(await stillLoaded('prog', held.progs)).toEqual([]);
+}
+
+describe.skipIf(skip)('tracer control', () => {
+  it('decodes with the same layout the C structs have', () => {
+    const abi = BpfSource.abi();
+    expect(abi.header).toMatchObject(LAYOUT.header);
+    expect(abi.exec).toMatchObject(LAYOUT.exec);
+    expect(abi.exit).toMatchObject(LAYOUT.exit);
+    expect(abi.fork).toMatchObject(LAYOUT.fork);
+    expect(abi.types).toEqual(LAYOUT.types);
+    expect(abi.limits.commLen).toBe(LAYOUT.commLen);
+  });
+
+  it('changes what arrives when the filter changes, without restarting', async () => {
+    const seen: LifecycleEvent[] = [];
+    const src = new BpfSource({ filter: { patterns: ['sleep'], followChildren: false } });
+    src.start((evs) => seen.push(...evs));
+    try {
+      const a = await run('sleep', ['0.01']);
+      src.setFilter({ patterns: ['true'], followChildren: false });
+      const b = await run('sleep', ['0.01']);
+      const c = await run('true', []);
+      await sleep(300);
+      const pids = (type: string) => seen.filter((e) => e.type === type).map((e) => e.pid);
+      expect(pids('exec')).toContain(a.pid);
+      expect(pids('exit')).toContain(a.pid);
+      expect(pids('exec')).not.toContain(b.pid);
+      expect(pids('exec')).toContain(c.pid);
+    } finally {
+      src.stop();
+    }
+  });
+
+  it('counts all processes and traced ones in the kernel', async () => {
+    const src = new BpfSource({ filter: { patterns: ['python*'], followChildren: true } });
+    src.start(() => undefined);
+    try {
+      const before = src.counters();
+      await run('true', []);
+      await run(REAL_PYTHON, ['-c', 'pass']);
+      await sleep(100);
+      const after = src.counters();
+      expect(after.forks - before.forks).toBeGreaterThanOrEqual(2);
+      expect(after.execs - before.execs).toBeGreaterThanOrEqual(2);
+      expect(after.exits - before.exits).toBeGreaterThanOrEqual(2);
+      expect(after.tracedExecs - before.tracedExecs).toBeGreaterThanOrEqual(1);
+      expect(after.tracedExits - before.tracedExits).toBeGreaterThanOrEqual(1);
+      expect(after.drops).toBe(0);
+    } finally {
+      src.stop();
+    }
+  });
+
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('detaches everything on %s', async (signal) => {
+    const lt = await startLifetop(['--json']);
+    let held;
+    try {
+      held = bpfObjectsOf(lt.child.pid!);
+    } finally {
+      expect(await stopLifetop(lt, signal)).toBe(0);
+    }
+    await expectDetached(held);
+  });
+
+  it('detaches everything when --duration ends the run', async () => {
+    const lt = await startLifetop(['--json', '--duration', '1']);
+    const held = bpfObjectsOf(lt.child.pid!);
+    expect(await lt.exited).toBe(0);
+    await expectDetached(held);
+  });
+
+  it('explains in one line that root is needed, with a non-zero exit', () => {
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, '--json'], {
+      encoding: 'utf8', timeout: 20_000,
+    });
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^lifetop: .*needs root.*CAP_BPF/);
+    expect(r.stdout).toBe('');
+  });
+});
