@@ -1,0 +1,57 @@
+// Comm filter patterns: parse and validate what the user types, and match a comm
+// the same way the kernel side does ("python*" prefix, "uvicorn" exact, "*" all).
+
+/** The kernel's filter map holds this many patterns. */
+export const MAX_PATTERNS = 16;
+/** TASK_COMM_LEN - 1: a longer pattern could never match a kernel comm. */
+export const COMM_MAX = 15;
+export const DEFAULT_FILTER = 'python*,uvicorn*';
+
+export class FilterError extends Error {
+  override name = 'FilterError';
+}
+
+// C0, DEL and C1 controls: invisible on screen and meaningless in a comm pattern.
+const NON_PRINTABLE = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Parses "python*, uvicorn" into validated, de-duplicated patterns; throws FilterError. */
+export function parseFilter(text: string): string[] {
+  if (text.trim() === '') throw new FilterError('empty filter: give at least one comm pattern, e.g. "python*"');
+  const patterns: string[] = [];
+  for (const raw of text.split(',')) {
+    const pattern = raw.trim();
+    checkPattern(pattern, text);
+    if (!patterns.includes(pattern)) patterns.push(pattern);
+  }
+  if (patterns.length > MAX_PATTERNS) {
+    throw new FilterError(`too many patterns (${patterns.length}): at most ${MAX_PATTERNS}`);
+  }
+  return patterns;
+}
+
+function checkPattern(pattern: string, text: string): void {
+  if (pattern === '') throw new FilterError(`empty pattern in filter ${JSON.stringify(text)}`);
+  const shown = JSON.stringify(pattern);
+  if (NON_PRINTABLE.test(pattern)) throw new FilterError(`pattern ${shown} contains a non-printable character`);
+  const star = pattern.indexOf('*');
+  if (star !== -1 && star !== pattern.length - 1) {
+    throw new FilterError(`pattern ${shown}: "*" is only allowed at the end`);
+  }
+  // Counted in bytes: the kernel comm is 15 bytes, not 15 characters.
+  const stem = star === -1 ? pattern : pattern.slice(0, -1);
+  if (Buffer.byteLength(stem, 'utf8') > COMM_MAX) {
+    throw new FilterError(`pattern ${shown} is longer than ${COMM_MAX} bytes, the kernel's comm limit`);
+  }
+}
+
+/** True when comm matches any pattern. */
+export function matchComm(patterns: string[], comm: string): boolean {
+  for (const p of patterns) {
+    if (p.endsWith('*') ? comm.startsWith(p.slice(0, -1)) : comm === p) return true;
+  }
+  return false;
+}
+
+export function formatFilter(patterns: string[]): string {
+  return patterns.join(',');
+}

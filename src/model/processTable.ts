@@ -1,0 +1,454 @@
+// The process table: pairs exec/fork with exit by (pid, start), keeps running and recently
+// ended rows (bounded by age and count) and gives the UI sorted, filtered views of them.
+
+import { labelFor } from './label';
+import { ExecEvent, ExitEvent, ForkEvent, LifecycleEvent, NS_PER_TICK, processKey } from './types';
+
+export type RowState = 'running' | 'exited' | 'lost';
+
+export interface ProcessRow {
+  key: string; pid: number; ppid: number; uid: number; user: string;
+  comm: string; filename: string; args: string[]; argsTruncated: boolean; label: string;
+  /** Boot ns (pairing). */
+  start: number;
+  /** Epoch ms. */
+  startedAt: number;
+  /** Epoch ms when the row entered the table (the UI highlights new rows). */
+  firstSeenAt: number;
+  state: RowState;
+  /** null while running, for lost rows, and when the source cannot know the status (/proc polling). */
+  exitCode: number | null; signal: number | null; coreDumped: boolean;
+  /** Exit time; for a lost row, when reconcile noticed it was gone. */
+  exitedAt: number | null; lifetimeMs: number | null;
+  cpuPct: number | null; rssKb: number | null;
+  seeded: boolean; cgroupId: string;
+  /** Nesting level in the last tree view (0 in a flat view). */
+  depth?: number;
+}
+
+export type SortColumn = 'pid' | 'ppid' | 'user' | 'comm' | 'label' | 'started' | 'age' | 'cpu' | 'rss' | 'state';
+export const SORT_COLUMNS: SortColumn[] = ['pid', 'ppid', 'user', 'comm', 'label', 'started', 'age', 'cpu', 'rss', 'state'];
+export interface SortSpec { column: SortColumn; descending: boolean }
+export interface ViewOptions { sort: SortSpec; query: string; showExited: boolean; tree?: boolean }
+export interface TableOptions {
+  /** How long exited and lost rows stay visible, ms (default 10 000). */
+  retentionMs?: number;
+  /** Hard bound on rows; the oldest ended rows go first (default 50 000). */
+  maxRows?: number;
+  userName?: (uid: number) => string;
+}
+
+const STATE_RANK: Record<RowState, number> = { running: 0, lost: 1, exited: 2 };
+
+/** Depth of a row in the last tree view; 0 outside tree views. */
+export function treeDepth(row: ProcessRow): number {
+  return row.depth ?? 0;
+}
+
+export class ProcessTable {
+  private readonly rows = new Map<string, ProcessRow>();
+  /** When (table time) each row stopped running. */
+  private readonly endedAt = new Map<string, number>();
+  /** The same in the order rows stopped: a FIFO whose stale entries (re-ended, removed) are skipped. */
+  private endQueue: { key: string; at: number }[] = [];
+  private endHead = 0;
+  private readonly byPid = new Map<number, ProcessRow[]>();
+  private readonly searchText = new WeakMap<ProcessRow, string>();
+  private readonly users = new Map<number, string>();
+  private readonly retentionMs: number;
+  private readonly maxRows: number;
+  private readonly userName: (uid: number) => string;
+  private changes = 0;
+  private lastView: { version: number; question: string; rows: ProcessRow[] } | null = null;
+
+  constructor(opts: TableOptions = {}) {
+    this.retentionMs = opts.retentionMs ?? 10_000;
+    this.maxRows = opts.maxRows ?? 50_000;
+    this.userName = opts.userName ?? String;
+  }
+
+  /** Increments on every change, so the UI redraws only when it moved. */
+  get version(): number {
+    return this.changes;
+  }
+
+  apply(events: LifecycleEvent[], now: number): void {
+    for (const ev of events) {
+      if (ev.type === 'exec') this.onExec(ev, now);
+      else if (ev.type === 'fork') this.onFork(ev, now);
+      else this.onExit(ev, now);
+    }
+    // Enforce the bound here too, so memory stays flat even if expire() is called rarely.
+    this.trim();
+  }
+
+  /** Running rows whose key is not in `alive` (read at `now`) become 'lost'; returns how many. */
+  reconcile(alive: Set<string>, now: number): number {
+    let lost = 0;
+    for (const row of this.rows.values()) {
+      // A row that entered after the scan may simply be too new to be in it.
+      if (row.state !== 'running' || alive.has(row.key) || row.firstSeenAt > now) continue;
+      row.state = 'lost';
+      row.exitedAt = now;
+      this.markEnded(row.key, now);
+      lost++;
+    }
+    if (lost > 0) this.changes++;
+    return lost;
+  }
+
+  /** Drops exited and lost rows older than the retention, then enforces maxRows. */
+  expire(now: number): void {
+    for (let e = this.oldestEnded(); e && now - e.at >= this.retentionMs; e = this.oldestEnded()) {
+      this.remove(e.key);
+    }
+    this.trim();
+  }
+
+  updateStats(stats: Map<string, { cpuPct: number; rssKb: number }>): void {
+    let changed = false;
+    for (const [key, s] of stats) {
+      const row = this.rows.get(key);
+      if (!row || (row.cpuPct === s.cpuPct && row.rssKb === s.rssKb)) continue;
+      row.cpuPct = s.cpuPct;
+      row.rssKb = s.rssKb;
+      changed = true;
+    }
+    if (changed) this.changes++;
+  }
+
+  get(key: string): ProcessRow | undefined {
+    return this.rows.get(key);
+  }
+
+  running(): ProcessRow[] {
+    return [...this.rows.values()].filter((row) => row.state === 'running');
+  }
+
+  /** Rows to display: filtered, stably sorted, and in tree mode ordered depth-first with `depth` set. */
+  view(opts: ViewOptions, now: number): ProcessRow[] {
+    // Order never depends on `now` (age order is start order reversed), so an unchanged
+    // table asked the same question (scrolling, redraws) gets the last answer again.
+    const question = JSON.stringify([opts.sort.column, opts.sort.descending, opts.query, opts.showExited, !!opts.tree]);
+    if (this.lastView?.version === this.changes && this.lastView.question === question) return this.lastView.rows.slice();
+    const rows = this.computeView(opts, now);
+    this.lastView = { version: this.changes, question, rows };
+    return rows.slice();
+  }
+
+  private computeView(opts: ViewOptions, now: number): ProcessRow[] {
+    const query = opts.query.toLowerCase();
+    const picked: ProcessRow[] = [];
+    for (const row of this.rows.values()) {
+      if (!opts.showExited && row.state !== 'running') continue;
+      if (query !== '' && !this.haystack(row).includes(query)) continue;
+      picked.push(row);
+    }
+    const sorted = sortRows(picked, opts.sort, now);
+    if (opts.tree) return this.treeOrder(sorted);
+    for (const row of sorted) row.depth = 0;
+    return sorted;
+  }
+
+  /** The row itself first, then its parent, up to the oldest known ancestor (for the details popup). */
+  parentChain(key: string): ProcessRow[] {
+    const chain: ProcessRow[] = [];
+    const seen = new Set<ProcessRow>();
+    for (let row = this.rows.get(key); row && !seen.has(row); row = this.parentOf(row)) {
+      chain.push(row);
+      seen.add(row);
+    }
+    return chain;
+  }
+
+  counts(): { running: number; exited: number; lost: number; total: number } {
+    const counts = { running: 0, exited: 0, lost: 0, total: this.rows.size };
+    for (const row of this.rows.values()) counts[row.state]++;
+    return counts;
+  }
+
+  private onExec(ev: ExecEvent, now: number): void {
+    const key = processKey(ev.pid, ev.start);
+    const row = this.rows.get(key);
+    if (!row) {
+      this.insert(this.newRow(key, ev, now, { seeded: ev.seeded === true }));
+      return;
+    }
+    // A late /proc seed knows less than the kernel events that already described this process.
+    if (ev.seeded && row.args.length > 0) return;
+    // Exec in place: same process, new image. An exited row stays exited (its exit came first).
+    row.ppid = ev.ppid;
+    row.uid = ev.uid;
+    row.user = this.user(ev.uid);
+    row.comm = ev.comm;
+    row.filename = ev.filename;
+    row.args = ev.args;
+    row.argsTruncated = ev.argsTruncated;
+    row.cgroupId = ev.cgroupId;
+    row.label = labelFor(row, this.parentOf(row));
+    this.searchText.delete(row);
+    this.changes++;
+  }
+
+  private onFork(ev: ForkEvent, now: number): void {
+    const key = processKey(ev.childPid, ev.childStart);
+    // The child's exec may have overtaken this fork: what it reported is newer.
+    if (this.rows.has(key)) return;
+    const parent = this.rows.get(processKey(ev.pid, ev.start));
+    const image = parent ?? { comm: ev.comm, filename: '', args: [], argsTruncated: false };
+    const row = this.newRow(key, {
+      pid: ev.childPid, ppid: ev.pid, uid: ev.uid, comm: image.comm, filename: image.filename,
+      args: image.args, argsTruncated: image.argsTruncated, start: ev.childStart,
+      startedAt: ev.startedAt - (ev.start - ev.childStart) / 1e6, cgroupId: ev.cgroupId,
+    }, now, { parent });
+    this.insert(row);
+  }
+
+  private onExit(ev: ExitEvent, now: number): void {
+    const key = processKey(ev.pid, ev.start);
+    let row = this.rows.get(key);
+    if (!row) {
+      // Exit overtook its exec/fork: keep what the header tells; a later exec only fills in args.
+      row = this.newRow(key, { ...ev, filename: '', args: [], argsTruncated: false }, now, { parent: null });
+      this.insert(row);
+    } else if (row.state === 'exited') {
+      return;
+    }
+    row.state = 'exited';
+    row.exitCode = ev.unknownStatus ? null : ev.exitCode;
+    row.signal = ev.unknownStatus ? null : ev.signal;
+    row.coreDumped = ev.coreDumped;
+    row.exitedAt = ev.time;
+    row.lifetimeMs = ev.durationMs;
+    this.markEnded(key, now);
+    this.changes++;
+  }
+
+  private newRow(
+    key: string,
+    src: Pick<ProcessRow, 'pid' | 'ppid' | 'uid' | 'comm' | 'filename' | 'args' | 'argsTruncated' | 'start' | 'startedAt' | 'cgroupId'>,
+    now: number,
+    opts: { seeded?: boolean; parent?: ProcessRow | null },
+  ): ProcessRow {
+    const row: ProcessRow = {
+      key, pid: src.pid, ppid: src.ppid, uid: src.uid, user: this.user(src.uid), comm: src.comm,
+      filename: src.filename, args: src.args, argsTruncated: src.argsTruncated, label: '',
+      start: src.start, startedAt: src.startedAt, firstSeenAt: now, state: 'running',
+      exitCode: null, signal: null, coreDumped: false, exitedAt: null, lifetimeMs: null,
+      cpuPct: null, rssKb: null, seeded: opts.seeded === true, cgroupId: src.cgroupId,
+    };
+    // parent undefined: look it up by ppid; null: deliberately none.
+    const parent = opts.parent === undefined ? this.parentOf(row) : opts.parent ?? undefined;
+    row.label = labelFor(row, parent);
+    return row;
+  }
+
+  /** The row for row.ppid that was alive when row started: the newest one that started no later. */
+  private parentOf(row: ProcessRow): ProcessRow | undefined {
+    let best: ProcessRow | undefined;
+    // Compared in ticks: a /proc-seeded start is only tick-precise.
+    const ticks = Math.floor(row.start / NS_PER_TICK);
+    for (const cand of this.byPid.get(row.ppid) ?? []) {
+      if (cand === row || Math.floor(cand.start / NS_PER_TICK) > ticks) continue;
+      if (!best || cand.start > best.start || (cand.start === best.start && cand.state === 'running')) best = cand;
+    }
+    return best;
+  }
+
+  /** Depth-first by parent, siblings in sort order; typed arrays keep it cheap at 50 000 rows. */
+  private treeOrder(sorted: ProcessRow[]): ProcessRow[] {
+    const n = sorted.length;
+    // depth holds each row's position until visit() sets the real depth: cheaper than a Map at 50 000 rows.
+    for (let i = 0; i < n; i++) sorted[i].depth = i;
+    const parent = new Int32Array(n).fill(-1);
+    const first = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const p = this.parentOf(sorted[i]);
+      const pi = p?.depth;
+      // A parent outside this view keeps a stale depth: it must point back at itself.
+      if (pi !== undefined && sorted[pi] === p) {
+        parent[i] = pi;
+        first[pi + 1]++;
+      }
+    }
+    // Children of i are kids[first[i] .. first[i + 1]), in sort order.
+    for (let i = 0; i < n; i++) first[i + 1] += first[i];
+    const next = first.slice(0, n);
+    const kids = new Int32Array(first[n]);
+    for (let i = 0; i < n; i++) if (parent[i] >= 0) kids[next[parent[i]]++] = i;
+    const out: ProcessRow[] = [];
+    const seen = new Uint8Array(n);
+    const depth = new Int32Array(n);
+    const stack = new Int32Array(n);
+    const visit = (root: number) => {
+      let top = 0;
+      stack[top++] = root;
+      depth[root] = 0;
+      while (top > 0) {
+        const i = stack[--top];
+        if (seen[i]) continue;
+        seen[i] = 1;
+        sorted[i].depth = depth[i];
+        out.push(sorted[i]);
+        for (let k = first[i + 1] - 1; k >= first[i]; k--) {
+          if (seen[kids[k]]) continue;
+          depth[kids[k]] = depth[i] + 1;
+          stack[top++] = kids[k];
+        }
+      }
+    };
+    for (let i = 0; i < n; i++) if (parent[i] < 0) visit(i);
+    // Rows on a ppid cycle are reachable from no root: show them anyway.
+    for (let i = 0; i < n; i++) if (!seen[i]) visit(i);
+    return out;
+  }
+
+  private haystack(row: ProcessRow): string {
+    let text = this.searchText.get(row);
+    if (text === undefined) {
+      // NUL between fields so a query cannot match across two of them.
+      text = `${row.comm}\0${row.args.join(' ')}\0${row.label}`.toLowerCase();
+      this.searchText.set(row, text);
+    }
+    return text;
+  }
+
+  private user(uid: number): string {
+    let name = this.users.get(uid);
+    if (name === undefined) {
+      name = this.userName(uid);
+      this.users.set(uid, name);
+    }
+    return name;
+  }
+
+  private insert(row: ProcessRow): void {
+    this.rows.set(row.key, row);
+    const same = this.byPid.get(row.pid);
+    if (same) same.push(row);
+    else this.byPid.set(row.pid, [row]);
+    this.changes++;
+  }
+
+  private remove(key: string): void {
+    const row = this.rows.get(key);
+    if (!row) return;
+    this.rows.delete(key);
+    this.endedAt.delete(key);
+    const same = this.byPid.get(row.pid)!.filter((r) => r !== row);
+    if (same.length > 0) this.byPid.set(row.pid, same);
+    else this.byPid.delete(row.pid);
+    this.changes++;
+  }
+
+  /** (Re)queues a row for expiry, as the most recently ended. */
+  private markEnded(key: string, now: number): void {
+    this.endedAt.set(key, now);
+    this.endQueue.push({ key, at: now });
+  }
+
+  /** The oldest still-valid entry of the expiry queue, dropping stale ones on the way. */
+  private oldestEnded(): { key: string; at: number } | undefined {
+    while (this.endHead < this.endQueue.length) {
+      const e = this.endQueue[this.endHead];
+      if (this.endedAt.get(e.key) === e.at) return e;
+      this.endHead++;
+    }
+    return undefined;
+  }
+
+  private trim(): void {
+    for (let e = this.oldestEnded(); e && this.rows.size > this.maxRows; e = this.oldestEnded()) this.remove(e.key);
+    // Compact now and then, so the consumed head does not pin memory.
+    if (this.endHead > 1024 && this.endHead * 2 > this.endQueue.length) {
+      this.endQueue = this.endQueue.slice(this.endHead);
+      this.endHead = 0;
+    }
+  }
+}
+
+/** Stable sort on keys computed once per row; rows without a value (cpu, rss) last either way. */
+function sortRows(rows: ProcessRow[], spec: SortSpec, now: number): ProcessRow[] {
+  const text = textKey(spec.column);
+  const order = text
+    ? sortByText(rows.map(text), spec.descending)
+    : sortByNumber(numericKeys(rows, spec.column, now), spec.descending);
+  const out: ProcessRow[] = [];
+  for (let i = 0; i < order.length; i++) out.push(rows[order[i]]);
+  return out;
+}
+
+/**
+ * Integer keys are packed with their index into one double and sorted natively, which is
+ * several times faster than a comparator at 50 000 rows; the index breaks ties, so it is stable.
+ */
+function sortByNumber(keys: Float64Array, descending: boolean): ArrayLike<number> {
+  const n = keys.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (keys[i] < min) min = keys[i];
+    if (keys[i] > max) max = keys[i];
+  }
+  const missing = max - min + 1; // rank of "no value": after every real one
+  if (n === 0 || !((missing + 1) * n < Number.MAX_SAFE_INTEGER)) return sortByComparator(keys, descending);
+  const packed = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    const rank = Number.isNaN(k) ? missing : descending ? max - k : k - min;
+    packed[i] = rank * n + i;
+  }
+  packed.sort();
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = packed[i] % n;
+  return order;
+}
+
+function sortByComparator(keys: Float64Array, descending: boolean): number[] {
+  const dir = descending ? -1 : 1;
+  return indexes(keys.length).sort((a, b) => {
+    const ka = keys[a];
+    const kb = keys[b];
+    if (ka === kb) return a - b;
+    if (Number.isNaN(ka)) return Number.isNaN(kb) ? a - b : 1;
+    if (Number.isNaN(kb)) return -1;
+    return ka < kb ? -dir : dir;
+  });
+}
+
+/** Plain index arrays let V8's TimSort take nearly sorted input in one pass. */
+function sortByText(keys: string[], descending: boolean): number[] {
+  const dir = descending ? -1 : 1;
+  return indexes(keys.length).sort((a, b) => (keys[a] === keys[b] ? a - b : keys[a] < keys[b] ? -dir : dir));
+}
+
+function indexes(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(i);
+  return out;
+}
+
+function textKey(column: SortColumn): ((row: ProcessRow) => string) | null {
+  if (column === 'user') return (r) => r.user.toLowerCase();
+  if (column === 'comm') return (r) => r.comm.toLowerCase();
+  if (column === 'label') return (r) => r.label.toLowerCase();
+  return null;
+}
+
+/** Integers (times in whole ms, CPU in hundredths of a percent: finer than anyone reads); NaN = no value. */
+function numericKeys(rows: ProcessRow[], column: SortColumn, now: number): Float64Array {
+  const keys = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    switch (column) {
+      case 'pid': keys[i] = r.pid; break;
+      case 'ppid': keys[i] = r.ppid; break;
+      case 'started': keys[i] = Math.round(r.startedAt); break;
+      case 'age': keys[i] = Math.round(now) - Math.round(r.startedAt); break;
+      case 'cpu': keys[i] = r.cpuPct === null ? NaN : Math.round(r.cpuPct * 100); break;
+      case 'rss': keys[i] = r.rssKb === null ? NaN : Math.round(r.rssKb); break;
+      default: keys[i] = STATE_RANK[r.state];
+    }
+  }
+  return keys;
+}

@@ -1,0 +1,79 @@
+// Per-second rates for the sparklines, from cumulative counters sampled about once a
+// second; plus EventCounter, which derives such counters for sources without kernel ones.
+
+import { Counters, LifecycleEvent } from './types';
+
+export type SeriesName = 'forks' | 'threads' | 'execs' | 'exits' | 'tracedForks' | 'tracedExecs' | 'tracedExits' | 'drops';
+export const SERIES_NAMES: SeriesName[] = ['forks', 'threads', 'execs', 'exits', 'tracedForks', 'tracedExecs', 'tracedExits', 'drops'];
+
+export class Rates {
+  private readonly points = new Map<SeriesName, number[]>(SERIES_NAMES.map((name) => [name, []]));
+  private last: Counters | null = null;
+  private lastAt = 0;
+
+  constructor(private readonly windowSec = 120) {}
+
+  /** Adds one point per series: the counter's growth since the previous push, per second. */
+  push(c: Counters, now: number): void {
+    const prev = this.last;
+    const elapsedSec = (now - this.lastAt) / 1000;
+    if (prev && elapsedSec <= 0) return; // same instant again: nothing to divide by
+    this.last = { ...c };
+    this.lastAt = now;
+    if (!prev) return; // the first sample is only the baseline
+    for (const [name, series] of this.points) {
+      const delta = c[name] - prev[name];
+      // A counter going backwards means the source restarted: its new value is the new baseline.
+      series.push(delta < 0 ? 0 : delta / elapsedSec);
+      if (series.length > this.windowSec) series.shift();
+    }
+  }
+
+  /** Per-second values, oldest first, at most windowSec of them. */
+  series(name: SeriesName): number[] {
+    return [...this.points.get(name)!];
+  }
+
+  stats(name: SeriesName): { current: number; peak: number; avg: number } {
+    const s = this.points.get(name)!;
+    if (s.length === 0) return { current: 0, peak: 0, avg: 0 };
+    let peak = 0;
+    let sum = 0;
+    for (const v of s) {
+      peak = Math.max(peak, v);
+      sum += v;
+    }
+    return { current: s[s.length - 1], peak, avg: sum / s.length };
+  }
+
+  /** Latest cumulative value (0 before the first push). */
+  total(name: keyof Counters): number {
+    return this.last?.[name] ?? 0;
+  }
+}
+
+/** Counts events as a kernel would; every event of such a source was traced by definition. */
+export class EventCounter {
+  private readonly c: Counters = {
+    forks: 0, threads: 0, execs: 0, exits: 0, tracedForks: 0, tracedExecs: 0, tracedExits: 0, drops: 0, trackFails: 0,
+  };
+
+  add(events: LifecycleEvent[]): void {
+    for (const ev of events) {
+      if (ev.type === 'fork') {
+        this.c.forks++;
+        this.c.tracedForks++;
+      } else if (ev.type === 'exec') {
+        this.c.execs++;
+        this.c.tracedExecs++;
+      } else {
+        this.c.exits++;
+        this.c.tracedExits++;
+      }
+    }
+  }
+
+  counters(): Counters {
+    return { ...this.c };
+  }
+}

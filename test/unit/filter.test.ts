@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { COMM_MAX, DEFAULT_FILTER, FilterError, formatFilter, matchComm, MAX_PATTERNS, parseFilter } from '../../src/model/filter';
+
+describe('parseFilter', () => {
+  it('splits, trims and de-duplicates', () => {
+    expect(parseFilter(' python* , uvicorn,python*,sleep ')).toEqual(['python*', 'uvicorn', 'sleep']);
+    expect(parseFilter(DEFAULT_FILTER)).toEqual(['python*', 'uvicorn*']);
+    expect(parseFilter('*')).toEqual(['*']);
+    expect(parseFilter('Web Content')).toEqual(['Web Content']);
+  });
+
+  it('accepts exactly the limits', () => {
+    expect(parseFilter('a'.repeat(COMM_MAX))).toHaveLength(1);
+    expect(parseFilter('a'.repeat(COMM_MAX) + '*')).toHaveLength(1);
+    const many = Array.from({ length: MAX_PATTERNS }, (_, i) => `p${i}`).join(',');
+    expect(parseFilter(many)).toHaveLength(MAX_PATTERNS);
+    expect(parseFilter(many + ',p0')).toHaveLength(MAX_PATTERNS);
+  });
+
+  const bad: [string, string, RegExp][] = [
+    ['an empty list', '', /empty filter/],
+    ['a blank list', '   ', /empty filter/],
+    ['an empty pattern', 'python*,,uvicorn', /empty pattern/],
+    ['a trailing comma', 'python*,', /empty pattern/],
+    ['a pattern longer than 15 bytes', 'abcdefghijklmnop', /"abcdefghijklmnop" is longer than 15/],
+    ['15 bytes of multibyte characters', 'ééééééééé', /longer than 15 bytes/],
+    ['a star in the middle', 'py*thon', /"py\*thon": "\*" is only allowed at the end/],
+    ['a leading star', '*thon', /only allowed at the end/],
+    ['two stars', '**', /only allowed at the end/],
+    ['more than 16 patterns', Array.from({ length: MAX_PATTERNS + 1 }, (_, i) => `p${i}`).join(','), /too many patterns \(17\)/],
+    ['an escape character', 'py\u001b[2J', /non-printable/],
+    ['a newline', 'py\nthon', /non-printable/],
+    ['a C1 control', 'py\u009bthon', /non-printable/],
+  ];
+  for (const [what, text, message] of bad) {
+    it(`rejects ${what} with one line naming the problem`, () => {
+      let caught: unknown;
+      try {
+        parseFilter(text);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(FilterError);
+      expect((caught as Error).message).toMatch(message);
+      expect((caught as Error).message).not.toContain('\n');
+    });
+  }
+});
+
+describe('matchComm', () => {
+  it('matches prefixes, exact names and everything', () => {
+    expect(matchComm(['python*'], 'python3.11')).toBe(true);
+    expect(matchComm(['python*'], 'python')).toBe(true);
+    expect(matchComm(['python*'], 'ipython')).toBe(false);
+    expect(matchComm(['uvicorn'], 'uvicorn')).toBe(true);
+    expect(matchComm(['uvicorn'], 'uvicorn2')).toBe(false);
+    expect(matchComm(['sleep', 'uvicorn'], 'uvicorn')).toBe(true);
+    expect(matchComm(['*'], '\u001b[2J')).toBe(true);
+    expect(matchComm([], 'python3')).toBe(false);
+  });
+});
+
+describe('formatFilter', () => {
+  it('is the inverse of parseFilter', () => {
+    expect(formatFilter(parseFilter(' python*, uvicorn '))).toBe('python*,uvicorn');
+  });
+});
