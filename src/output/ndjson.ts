@@ -1,0 +1,143 @@
+// NDJSON event format (DESIGN.md's contract): one JSON object per line for --json and
+// --record, and its validating inverse for --replay.
+
+import { EventBase, ExecEvent, ExitEvent, ForkEvent, LifecycleEvent } from '../model/types';
+
+export class RecordingError extends Error {
+  override name = 'RecordingError';
+}
+
+export function eventToJson(ev: LifecycleEvent): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    type: ev.type, time: iso(ev.time), pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm,
+    start: ev.start, started_at: iso(ev.startedAt), tid: ev.tid, cgroup_id: ev.cgroupId,
+  };
+  if (ev.type === 'exec') {
+    Object.assign(out, { filename: ev.filename, args: ev.args, args_truncated: ev.argsTruncated });
+    if (ev.seeded) out.seeded = true;
+  } else if (ev.type === 'exit') {
+    Object.assign(out, {
+      exit_code: ev.exitCode, signal: ev.signal, core_dumped: ev.coreDumped, duration_ms: ev.durationMs, cpu_ms: ev.cpuMs,
+    });
+    if (ev.unknownStatus) out.unknown_status = true;
+  } else {
+    Object.assign(out, { child_pid: ev.childPid, child_start: ev.childStart });
+  }
+  return out;
+}
+
+/** One line, safe to print: JSON escapes C0 controls; DEL, C1 and line separators are escaped here too. */
+export function formatEvent(ev: LifecycleEvent): string {
+  return escapeInvisible(JSON.stringify(eventToJson(ev)));
+}
+
+/**
+ * JSON.stringify leaves U+007F-U+009F (\x9b is a terminal CSI) and U+2028/2029 raw. They can
+ * only occur inside strings, so \u-escaping them everywhere keeps the JSON equal.
+ */
+export function escapeInvisible(json: string): string {
+  return json.replace(/[\u007f-\u009f\u2028\u2029]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Parses one recorded line; throws RecordingError with a short reason. */
+export function parseEvent(line: string): LifecycleEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new RecordingError('not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RecordingError('not a JSON object');
+  const r = new Reader(value as Record<string, unknown>);
+  const type = r.get('type');
+  if (type === 'exec') return { ...r.base('exec'), ...r.execTail() };
+  if (type === 'exit') return { ...r.base('exit'), ...r.exitTail() };
+  if (type === 'fork') return { ...r.base('fork'), ...r.forkTail() };
+  throw new RecordingError(`unknown event type ${JSON.stringify(type)}`);
+}
+
+/** Typed field access that names the offending field. */
+class Reader {
+  constructor(private readonly o: Record<string, unknown>) {}
+
+  get(field: string): unknown {
+    if (!(field in this.o)) throw new RecordingError(`missing "${field}"`);
+    return this.o[field];
+  }
+
+  base<T extends LifecycleEvent['type']>(type: T): EventBase & { type: T } {
+    return {
+      type, time: this.time('time'), pid: this.int('pid'), ppid: this.int('ppid'), uid: this.int('uid'),
+      comm: this.str('comm'), start: this.num('start'), startedAt: this.time('started_at'), tid: this.int('tid'),
+      cgroupId: this.cgroupId(),
+    };
+  }
+
+  execTail(): Pick<ExecEvent, 'filename' | 'args' | 'argsTruncated' | 'seeded'> {
+    const args = this.get('args');
+    if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
+      throw new RecordingError('"args" is not an array of strings');
+    }
+    const tail: Pick<ExecEvent, 'filename' | 'args' | 'argsTruncated' | 'seeded'> = {
+      filename: this.str('filename'), args, argsTruncated: this.bool('args_truncated'),
+    };
+    if ('seeded' in this.o && this.bool('seeded')) tail.seeded = true;
+    return tail;
+  }
+
+  exitTail(): Omit<ExitEvent, keyof EventBase> {
+    const tail: Omit<ExitEvent, keyof EventBase> = {
+      exitCode: this.int('exit_code', true), signal: this.int('signal'), coreDumped: this.bool('core_dumped'),
+      durationMs: this.num('duration_ms'), cpuMs: this.num('cpu_ms'),
+    };
+    if ('unknown_status' in this.o && this.bool('unknown_status')) tail.unknownStatus = true;
+    return tail;
+  }
+
+  forkTail(): Pick<ForkEvent, 'childPid' | 'childStart'> {
+    return { childPid: this.int('child_pid'), childStart: this.num('child_start') };
+  }
+
+  private int(field: string, signed = false): number {
+    const v = this.get(field);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || (!signed && v < 0)) {
+      throw new RecordingError(`"${field}" is not ${signed ? 'an' : 'a non-negative'} integer`);
+    }
+    return v;
+  }
+
+  private num(field: string): number {
+    const v = this.get(field);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RecordingError(`"${field}" is not a non-negative number`);
+    return v;
+  }
+
+  private str(field: string): string {
+    const v = this.get(field);
+    if (typeof v !== 'string') throw new RecordingError(`"${field}" is not a string`);
+    return v;
+  }
+
+  private bool(field: string): boolean {
+    const v = this.get(field);
+    if (typeof v !== 'boolean') throw new RecordingError(`"${field}" is not a boolean`);
+    return v;
+  }
+
+  private time(field: string): number {
+    const v = this.str(field);
+    const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v) ? Date.parse(v) : NaN;
+    if (Number.isNaN(ms)) throw new RecordingError(`"${field}" is not an ISO-8601 UTC time`);
+    return ms;
+  }
+
+  private cgroupId(): string {
+    const v = this.str('cgroup_id');
+    if (!/^\d{1,20}$/.test(v)) throw new RecordingError('"cgroup_id" is not a decimal string');
+    return v;
+  }
+}

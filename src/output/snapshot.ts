@@ -1,0 +1,167 @@
+// Snapshot writers: the process table as JSON, CSV or aligned text (by file extension),
+// written atomically and never through a symlink at the target.
+
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { format } from 'date-fns';
+import { ProcessRow, SortSpec } from '../model/processTable';
+import { escapeInvisible } from './ndjson';
+
+export interface SnapshotMeta { takenAt: number; filter: string; sort: SortSpec }
+export type SnapshotFormat = 'json' | 'csv' | 'txt';
+
+export class SnapshotError extends Error {
+  override name = 'SnapshotError';
+}
+
+const CSV_HEADER = ['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
+  'exit_code', 'signal', 'cpu_pct', 'rss_kb'];
+const TEXT_LABEL_MAX = 60;
+
+export function snapshotJson(rows: ProcessRow[], meta: SnapshotMeta, now: number): string {
+  const doc = {
+    taken_at: new Date(meta.takenAt).toISOString(),
+    filter: meta.filter,
+    sort: { column: meta.sort.column, descending: meta.sort.descending },
+    processes: rows.map((r) => ({
+      pid: r.pid, ppid: r.ppid, uid: r.uid, user: r.user, comm: r.comm, args: r.args, label: r.label,
+      started_at: new Date(r.startedAt).toISOString(), age_s: ageSeconds(r, now), state: r.state,
+      exit_code: r.exitCode, signal: r.signal, cpu_pct: r.cpuPct, rss_kb: r.rssKb,
+    })),
+  };
+  return escapeInvisible(JSON.stringify(doc, null, 2)) + '\n';
+}
+
+/** RFC 4180: CRLF line ends; a field with a comma, quote, CR or LF is quoted, quotes doubled. */
+export function snapshotCsv(rows: ProcessRow[], now: number): string {
+  const lines = [CSV_HEADER.join(',')];
+  for (const r of rows) {
+    const fields = [r.pid, r.ppid, r.uid, r.user, r.comm, r.args.join(' '), r.label,
+      new Date(r.startedAt).toISOString(), ageSeconds(r, now), r.state, r.exitCode, r.signal, r.cpuPct, r.rssKb];
+    lines.push(fields.map(csvField).join(','));
+  }
+  return lines.join('\r\n') + '\r\n';
+}
+
+function csvField(value: string | number | null): string {
+  const s = value === null ? '' : String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Aligned columns for people; control characters appear as \xNN so the file is safe to cat. */
+export function snapshotText(rows: ProcessRow[], now: number): string {
+  const header = ['PID', 'PPID', 'USER', 'COMM', 'LABEL', 'STARTED', 'AGE', 'CPU%', 'RSS', 'STATE'];
+  const rightAligned = new Set(['PID', 'PPID', 'AGE', 'CPU%', 'RSS']);
+  const table = [header, ...rows.map((r) => [
+    String(r.pid), String(r.ppid), visible(r.user), visible(r.comm), shorten(visible(r.label), TEXT_LABEL_MAX),
+    startedText(r.startedAt, now), durationText(now - r.startedAt), r.cpuPct === null ? '-' : r.cpuPct.toFixed(1),
+    r.rssKb === null ? '-' : String(r.rssKb), stateText(r),
+  ])];
+  const widths = header.map((_, col) => Math.max(...table.map((line) => line[col].length)));
+  const lines = table.map((line) => line
+    .map((cell, col) => (rightAligned.has(header[col]) ? cell.padStart(widths[col]) : cell.padEnd(widths[col])))
+    .join('  ')
+    .trimEnd());
+  return lines.join('\n') + '\n';
+}
+
+/** Control characters (C0, DEL, C1) and line separators as visible escapes. */
+export function visible(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code <= 0xff ? '\\x' + code.toString(16).padStart(2, '0') : '\\u' + code.toString(16);
+  });
+}
+
+function shorten(s: string, max: number): string {
+  return s.length > max ? s.slice(0, max - 3) + '...' : s;
+}
+
+function ageSeconds(r: ProcessRow, now: number): number {
+  return Math.round(now - r.startedAt) / 1000;
+}
+
+/** ps-style: time of day when it started today, the date otherwise. */
+function startedText(startedAt: number, now: number): string {
+  const sameDay = format(startedAt, 'yyyyMMdd') === format(now, 'yyyyMMdd');
+  return format(startedAt, sameDay ? 'HH:mm:ss' : 'yyyy-MM-dd');
+}
+
+export function durationText(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${two(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86400)}d${two(Math.floor(s / 3600) % 24)}h`;
+}
+
+function stateText(r: ProcessRow): string {
+  if (r.state !== 'exited') return r.state;
+  if (r.signal) return `sig ${r.signal}${r.coreDumped ? ' core' : ''}`;
+  return r.exitCode === null ? 'exited' : `exit ${r.exitCode}`;
+}
+
+export function formatFor(file: string): SnapshotFormat {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.json' || ext === '.csv' || ext === '.txt') return ext.slice(1) as SnapshotFormat;
+  throw new SnapshotError(`unknown snapshot format ${JSON.stringify(ext || path.basename(file))}: use .json, .csv or .txt`);
+}
+
+function render(fmt: SnapshotFormat, rows: ProcessRow[], meta: SnapshotMeta, now: number): string {
+  if (fmt === 'json') return snapshotJson(rows, meta, now);
+  return fmt === 'csv' ? snapshotCsv(rows, now) : snapshotText(rows, now);
+}
+
+/** Writes atomically (temp file in the same directory, fsync, rename); returns the absolute path. */
+export async function writeSnapshot(file: string, rows: ProcessRow[], meta: SnapshotMeta, now: number): Promise<string> {
+  const content = render(formatFor(file), rows, meta, now);
+  const target = path.resolve(file);
+  await checkTarget(target);
+  const dir = path.dirname(target);
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    // 'wx' fails if anything, a symlink included, already sits at the temp name.
+    const handle = await fsp.open(tmp, 'wx', 0o644);
+    try {
+      await handle.writeFile(content, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // rename replaces a symlink created after checkTarget instead of following it.
+    await fsp.rename(tmp, target);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw new SnapshotError(`cannot write snapshot ${target}: ${reason(err, dir)}`);
+  }
+  return target;
+}
+
+async function checkTarget(target: string): Promise<void> {
+  const dir = path.dirname(target);
+  const dirStat = await fsp.stat(dir).catch((err: NodeJS.ErrnoException) => {
+    throw new SnapshotError(`cannot write snapshot ${target}: ${reason(err, dir)}`);
+  });
+  if (!dirStat.isDirectory()) throw new SnapshotError(`cannot write snapshot ${target}: ${dir} is not a directory`);
+  const existing = await fsp.lstat(target).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw new SnapshotError(`cannot write snapshot ${target}: ${reason(err, dir)}`);
+  });
+  if (existing?.isSymbolicLink()) throw new SnapshotError(`refusing to write snapshot ${target}: it is a symlink`);
+  if (existing?.isDirectory()) throw new SnapshotError(`cannot write snapshot ${target}: it is a directory`);
+}
+
+function reason(err: unknown, dir: string): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ENOENT': return `directory ${dir} does not exist`;
+    case 'ENOTDIR': return `a component of ${dir} is not a directory`;
+    case 'EACCES':
+    case 'EPERM': return `no permission to write in ${dir}`;
+    case 'EROFS': return `${dir} is on a read-only file system`;
+    case 'ENOSPC': return `no space left on the device of ${dir}`;
+    default: return (e.message ?? String(err)).split('\n')[0];
+  }
+}

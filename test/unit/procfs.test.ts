@@ -1,0 +1,210 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { aliveKeys, parseStat, ProcInfo, ProcSource, readProc, scanProc, seedEvents, StatsSampler } from '../../src/source/procfs';
+import { ExecEvent, ExitEvent, LifecycleEvent, processKey } from '../../src/model/types';
+
+/** A stat line as the kernel writes it, with fields 3..52 after the comm. */
+function statLine(pid: number, comm: string, fields: Record<number, number | string>): string {
+  const rest: (number | string)[] = [];
+  for (let n = 3; n <= 52; n++) rest.push(fields[n] ?? (n === 3 ? 'S' : 0));
+  return `${pid} (${comm}) ${rest.join(' ')}\n`;
+}
+
+describe('parseStat', () => {
+  it('takes the comm up to the LAST parenthesis, whatever it contains', () => {
+    const stat = parseStat(statLine(4321, 'a) b (c', { 3: 'R', 4: 77, 14: 150, 15: 25, 20: 6, 22: 123456 }))!;
+    expect(stat).toEqual({ pid: 4321, comm: 'a) b (c', state: 'R', ppid: 77, utimeTicks: 150, stimeTicks: 25, threads: 6, startTicks: 123456 });
+  });
+
+  it('copes with an empty comm and one made of parentheses and spaces', () => {
+    expect(parseStat(statLine(5, '', { 4: 1, 22: 9 }))).toMatchObject({ comm: '', ppid: 1, startTicks: 9 });
+    expect(parseStat(statLine(6, ') ) (', { 4: 2, 22: 10 }))).toMatchObject({ comm: ') ) (', ppid: 2, startTicks: 10 });
+  });
+
+  it('rejects garbage', () => {
+    expect(parseStat('')).toBeNull();
+    expect(parseStat('12 no parens S 1')).toBeNull();
+    expect(parseStat('12 (x) S 1 2 3')).toBeNull();
+  });
+});
+
+describe('reading the live /proc', () => {
+  it('reads this test process', () => {
+    const info = readProc(process.pid)!;
+    expect(info.pid).toBe(process.pid);
+    expect(info.ppid).toBe(process.ppid);
+    expect(info.uid).toBe(process.getuid!());
+    expect(info.comm).toBe(fs.readFileSync('/proc/self/comm', 'utf8').trimEnd());
+    expect(info.filename).toBe(fs.realpathSync(process.execPath));
+    expect(info.args.length).toBeGreaterThan(0);
+    expect(info.threads).toBeGreaterThanOrEqual(1);
+    expect(info.cgroupId).toBe('0');
+    expect(info.start % 1e7).toBe(0);
+    // The start converted to wall-clock time agrees with Node's own idea of when we started.
+    expect(Math.abs(info.startedAt - (Date.now() - process.uptime() * 1000))).toBeLessThan(2000);
+  });
+
+  it('returns null for a pid that does not exist', () => {
+    expect(readProc(2 ** 22 + 1)).toBeNull();
+  });
+
+  it('scans every process and knows which are alive', () => {
+    const procs = scanProc();
+    const self = procs.find((p) => p.pid === process.pid)!;
+    expect(self).toBeDefined();
+    expect(procs.some((p) => p.pid === 1)).toBe(true);
+    const alive = aliveKeys();
+    expect(alive.has(processKey(self.pid, self.start))).toBe(true);
+    expect(alive.has(processKey(self.pid, self.start + 1e7))).toBe(false);
+  });
+});
+
+describe('seedEvents', () => {
+  const proc = (pid: number, ppid: number, comm: string, startTicks: number): ProcInfo => ({
+    pid, ppid, uid: 1000, comm, args: [comm], filename: `/usr/bin/${comm}`, start: startTicks * 1e7,
+    startedAt: 1.7e12 + startTicks * 10, cgroupId: '0', threads: 1,
+  });
+  const procs = [
+    proc(40, 30, 'sh', 400), proc(1, 0, 'systemd', 1), proc(30, 20, 'python3', 300), proc(20, 1, 'bash', 200),
+    proc(50, 40, 'true', 500), proc(60, 1, 'uvicorn', 100), proc(70, 1, 'sleep', 50),
+  ];
+
+  it('seeds matching processes and, when following, their descendants, oldest first', () => {
+    const events = seedEvents(procs, { patterns: ['python*', 'uvicorn'], followChildren: true }, 1234);
+    expect(events.map((e) => e.pid)).toEqual([60, 30, 40, 50]);
+    for (const e of events) expect(e).toMatchObject({ type: 'exec', seeded: true, time: 1234, argsTruncated: false });
+    expect(events[1]).toMatchObject({ comm: 'python3', ppid: 20, uid: 1000, filename: '/usr/bin/python3', args: ['python3'], start: 300e7 });
+  });
+
+  it('seeds only the matches when not following children', () => {
+    const events = seedEvents(procs, { patterns: ['python*', 'uvicorn'], followChildren: false }, 0);
+    expect(events.map((e) => e.pid)).toEqual([60, 30]);
+  });
+
+  it('seeds everything for "*"', () => {
+    expect(seedEvents(procs, { patterns: ['*'], followChildren: false }, 0)).toHaveLength(procs.length);
+  });
+});
+
+describe('StatsSampler', () => {
+  it('measures CPU between samples and RSS, and skips vanished or reused pids', () => {
+    const self = readProc(process.pid)!;
+    const rows = [
+      { pid: process.pid, key: processKey(process.pid, self.start) },
+      { pid: process.pid, key: processKey(process.pid, self.start + 5e7) }, // same pid, another process
+      { pid: 2 ** 22 + 1, key: '4194305:1' },
+    ];
+    const sampler = new StatsSampler();
+    const first = sampler.sample(rows, Date.now());
+    expect([...first.keys()]).toEqual([rows[0].key]);
+    const begin = process.cpuUsage();
+    let x = 0;
+    // Burn at least 300 ms of CPU (measured as CPU time, not wall time).
+    while (process.cpuUsage(begin).user < 300_000) x += Math.sqrt(x + 1);
+    const second = sampler.sample(rows, Date.now()).get(rows[0].key)!;
+    expect(second.cpuPct).toBeGreaterThan(5);
+    expect(second.rssKb).toBeGreaterThan(10_000);
+    expect(second.rssKb * 1024).toBeLessThan(process.memoryUsage().rss * 2);
+  });
+});
+
+describe('ProcSource', () => {
+  const children: ChildProcess[] = [];
+  const sources: ProcSource[] = [];
+  afterEach(() => {
+    for (const s of sources.splice(0)) s.stop();
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+  });
+
+  function run(cmd: string, args: string[]): ChildProcess {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    children.push(child);
+    return child;
+  }
+
+  function collect(source: ProcSource): { events: LifecycleEvent[]; until: (pred: (e: LifecycleEvent) => boolean) => Promise<LifecycleEvent> } {
+    const events: LifecycleEvent[] = [];
+    const waiters: { pred: (e: LifecycleEvent) => boolean; resolve: (e: LifecycleEvent) => void }[] = [];
+    source.start((batch) => {
+      for (const e of batch) {
+        events.push(e);
+        for (const w of waiters.filter((w) => w.pred(e))) w.resolve(e);
+      }
+    });
+    sources.push(source);
+    const until = (pred: (e: LifecycleEvent) => boolean) => {
+      const seen = events.find(pred);
+      return seen ? Promise.resolve(seen) : new Promise<LifecycleEvent>((resolve) => waiters.push({ pred, resolve }));
+    };
+    return { events, until };
+  }
+
+  it('reports a new matching process and its exit', async () => {
+    const source = new ProcSource({ patterns: ['sleep'], followChildren: true }, { intervalMs: 100 });
+    expect(source.kind).toBe('proc');
+    expect(source.caveat).toMatch(/polling \/proc every 0.1s: processes shorter than that are missed/);
+    const { events, until } = collect(source);
+    const child = run('sleep', ['2']);
+    const started = (await until((e) => e.type === 'exec' && e.pid === child.pid)) as ExecEvent;
+    expect(started).toMatchObject({ comm: 'sleep', args: ['sleep', '2'], ppid: process.pid, uid: process.getuid!(), argsTruncated: false });
+    expect(started.seeded).toBeUndefined();
+    expect(started.filename).toMatch(/sleep$/);
+    const ended = (await until((e) => e.type === 'exit' && e.pid === child.pid)) as ExitEvent;
+    expect(ended).toMatchObject({ start: started.start, comm: 'sleep', unknownStatus: true, exitCode: 0, signal: 0 });
+    expect(ended.durationMs).toBeGreaterThan(0);
+    expect(events.filter((e) => e.pid === child.pid).map((e) => e.type)).toEqual(['exec', 'exit']);
+    expect(source.counters()).toMatchObject({ execs: expect.any(Number), exits: expect.any(Number) });
+    expect(source.counters().tracedExits).toBeGreaterThanOrEqual(1);
+  }, 20_000);
+
+  it('follows children of a matching process but not unrelated ones', async () => {
+    // A shell under a unique name: its comm is "ltparent", its children are ordinary.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-proc-'));
+    fs.symlinkSync('/bin/sh', path.join(dir, 'ltparent'));
+    try {
+      const source = new ProcSource({ patterns: ['ltparent'], followChildren: true }, { intervalMs: 100 });
+      const { events, until } = collect(source);
+      const parent = run(path.join(dir, 'ltparent'), ['-c', 'sleep 1.5; true']);
+      const other = run('sleep', ['1.5']);
+      const child = (await until((e) => e.type === 'exec' && e.comm === 'sleep' && e.ppid === parent.pid)) as ExecEvent;
+      expect(child.args).toEqual(['sleep', '1.5']);
+      await until((e) => e.type === 'exit' && e.pid === child.pid);
+      await until((e) => e.type === 'exit' && e.pid === parent.pid);
+      expect(events.some((e) => e.pid === other.pid)).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
+
+  it('traces matching processes that were running at start silently, and reports their exit', async () => {
+    const child = run('sleep', ['1']);
+    await new Promise((r) => setTimeout(r, 200));
+    const source = new ProcSource({ patterns: ['sleep'], followChildren: false }, { intervalMs: 100 });
+    const { events, until } = collect(source);
+    await until((e) => e.type === 'exit' && e.pid === child.pid);
+    expect(events.filter((e) => e.pid === child.pid).map((e) => e.type)).toEqual(['exit']);
+  }, 20_000);
+
+  it('traces what a new filter matches from then on', async () => {
+    const source = new ProcSource({ patterns: ['nothing-here'], followChildren: false }, { intervalMs: 100 });
+    const { until } = collect(source);
+    const child = run('sleep', ['1']);
+    await new Promise((r) => setTimeout(r, 300));
+    source.setFilter({ patterns: ['sleep'], followChildren: false });
+    const ended = await until((e) => e.type === 'exit' && e.pid === child.pid);
+    expect(ended.comm).toBe('sleep');
+  }, 20_000);
+
+  it('does not keep the process alive and stops delivering after stop()', async () => {
+    const source = new ProcSource({ patterns: ['sleep'], followChildren: false }, { intervalMs: 100 });
+    const { events } = collect(source);
+    source.stop();
+    const child = run('sleep', ['0.3']);
+    await new Promise((resolve) => child.on('exit', resolve));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(events.filter((e) => e.pid === child.pid)).toEqual([]);
+  }, 20_000);
+});

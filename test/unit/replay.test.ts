@@ -1,0 +1,203 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProcessTable } from '../../src/model/processTable';
+import { FilterSpec, LifecycleEvent } from '../../src/model/types';
+import { formatEvent, RecordingError } from '../../src/output/ndjson';
+import { Recorder, ReplaySource, ReplaySpeed } from '../../src/source/replay';
+import { at, exec, exit, fork } from '../support/events';
+
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'session.ndjson');
+
+/**
+ * What test/fixtures/session.ndjson must produce. When the fixture is replaced by a new
+ * recording, update this table from what that session really did (not from the output).
+ */
+const EXPECTED_TABLE = [
+  { key: '900:12050', state: 'running', exitCode: null, signal: null, seeded: true, label: '/opt/monitor/agent.py' },
+  { key: '2001:540010', state: 'running', exitCode: null, signal: null, seeded: false, label: 'uvicorn app.main:app master' },
+  { key: '2002:540061', state: 'running', exitCode: null, signal: null, seeded: false, label: "-c 'from multiprocessing.resource_tracker i…'" },
+  { key: '2003:540065', state: 'running', exitCode: null, signal: null, seeded: false, label: 'uvicorn app.main:app worker' },
+  { key: '2004:540069', state: 'running', exitCode: null, signal: null, seeded: false, label: 'uvicorn app.main:app worker' },
+  { key: '3001:540200', state: 'exited', exitCode: 0, signal: 0, seeded: false, label: 'jobs.py' },
+  { key: '3002:540230', state: 'exited', exitCode: 0, signal: 0, seeded: false, label: '/bin/sh -c true' },
+  { key: '3003:540240', state: 'exited', exitCode: 3, signal: 0, seeded: false, label: '/bin/sh -c exit 3' },
+  { key: '3004:540250', state: 'exited', exitCode: 0, signal: 9, seeded: false, label: 'sleep 60' },
+  { key: '3005:540300', state: 'exited', exitCode: 0, signal: 0, seeded: false, label: './\u001b[2J{bold} line1\nline2' },
+  { key: '3002:540400', state: 'exited', exitCode: 0, signal: 0, seeded: false, label: '/bin/sh -c true' },
+  { key: '3006:540420', state: 'exited', exitCode: 0, signal: 0, seeded: false, label: 'mp worker of jobs.py' },
+  { key: '3007:540500', state: 'exited', exitCode: 1, signal: 0, seeded: false, label: 'jobs.py' },
+  { key: '2005:540510', state: 'exited', exitCode: 0, signal: 0, seeded: false, label: 'uvicorn app.main:app worker' },
+  { key: '3100:540650', state: 'running', exitCode: null, signal: null, seeded: false, label: '-m http.server' },
+  { key: '3200:540700', state: 'exited', exitCode: 0, signal: 0, seeded: false, label: "-c 'print('hi')'" },
+  { key: '3300:540800', state: 'exited', exitCode: 0, signal: 0, seeded: false, label: 'short.py' },
+];
+
+interface Run { batches: LifecycleEvent[][]; warnings: string[]; source: ReplaySource }
+
+async function replay(file: string, o: { speed?: ReplaySpeed; onBadLine?: 'skip' | 'abort'; filter?: FilterSpec } = {}): Promise<Run> {
+  const warnings: string[] = [];
+  const source = new ReplaySource(file, { speed: o.speed ?? 'max', onBadLine: o.onBadLine ?? 'skip', warn: (m) => warnings.push(m) });
+  if (o.filter) source.setFilter(o.filter);
+  const batches: LifecycleEvent[][] = [];
+  source.start((batch) => batches.push(batch));
+  await source.done;
+  return { batches, warnings, source };
+}
+
+/** As the session does: one apply per batch, on the recording's clock. */
+function tableFrom(batches: LifecycleEvent[][]): ProcessTable {
+  const table = new ProcessTable();
+  let now = 0;
+  for (const batch of batches) {
+    now = Math.max(now, batch[batch.length - 1].time);
+    table.apply(batch, now);
+  }
+  return table;
+}
+
+describe('the session fixture', () => {
+  it('replays into exactly the expected table', async () => {
+    const { batches, warnings } = await replay(FIXTURE);
+    expect(warnings).toEqual([]);
+    const table = tableFrom(batches);
+    const rows = table.view({ sort: { column: 'started', descending: false }, query: '', showExited: true }, Infinity);
+    const actual = rows.map((r) => ({ key: r.key, state: r.state, exitCode: r.exitCode, signal: r.signal, seeded: r.seeded, label: r.label }));
+    expect(actual).toEqual(EXPECTED_TABLE);
+  });
+
+  it('keeps only what a filter traces, following children only when asked', async () => {
+    const keysWith = async (filter: FilterSpec) =>
+      tableFrom((await replay(FIXTURE, { filter })).batches).view({ sort: { column: 'pid', descending: false }, query: '', showExited: true }, 0)
+        .map((r) => r.pid);
+    expect(await keysWith({ patterns: ['uvicorn'], followChildren: true })).toEqual([2001, 2002, 2003, 2004, 2005]);
+    expect(await keysWith({ patterns: ['uvicorn'], followChildren: false })).toEqual([2001]);
+    expect(await keysWith({ patterns: ['sleep'], followChildren: true })).toEqual([3004]);
+  });
+});
+
+describe('ReplaySource', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-replay-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function write(name: string, lines: string[]): string {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, lines.map((l) => l + '\n').join(''));
+    return file;
+  }
+
+  it('delivers everything in order, in batches, yielding to the event loop between them', async () => {
+    const events = Array.from({ length: 1200 }, (_, i) => exec(1000 + i, 1 + i * 0.001));
+    const file = write('many.ndjson', events.map(formatEvent));
+    const source = new ReplaySource(file, { speed: 'max', onBadLine: 'abort', warn: () => undefined });
+    const order: string[] = [];
+    const ticker = setInterval(() => order.push('tick'), 0);
+    const delivered: number[] = [];
+    source.start((batch) => {
+      order.push('batch');
+      delivered.push(...batch.map((e) => e.pid));
+    });
+    await source.done;
+    clearInterval(ticker);
+    expect(delivered).toEqual(events.map((e) => e.pid));
+    const batches = order.filter((o) => o === 'batch').length;
+    expect(batches).toBeGreaterThanOrEqual(3);
+    // Something else ran between the first and the last batch.
+    expect(order.slice(order.indexOf('batch'), order.lastIndexOf('batch')).includes('tick')).toBe(true);
+    expect(source.counters()).toMatchObject({ execs: 1200, tracedExecs: 1200, forks: 0, exits: 0 });
+  });
+
+  it("'max' hands over close events together; 'realtime' and a speed factor keep the recorded gaps apart", async () => {
+    const lines = [exec(1, 1, { time: at(10) }), exec(2, 1, { time: at(11) }), exec(3, 1, { time: at(12) })].map(formatEvent);
+    const file = write('gaps.ndjson', lines);
+    expect((await replay(file, { speed: 'max' })).batches.map((b) => b.length)).toEqual([3]);
+    expect((await replay(file, { speed: 20 })).batches.map((b) => b.length)).toEqual([1, 1, 1]);
+    const close = write('close.ndjson', [exec(1, 1, { time: at(10) }), exec(2, 1, { time: at(10.001) })].map(formatEvent));
+    expect((await replay(close, { speed: 'realtime' })).batches.map((b) => b.length)).toEqual([2]);
+  });
+
+  it('skips malformed and blank lines with a warning naming file and line', async () => {
+    const file = write('bad.ndjson', [formatEvent(exec(1, 1)), '', 'garbage', '{"type":"exec"}', formatEvent(exit(1, 1))]);
+    const { batches, warnings } = await replay(file);
+    expect(batches.flat().map((e) => e.type)).toEqual(['exec', 'exit']);
+    expect(warnings).toEqual([`${file}:3: not valid JSON`, `${file}:4: missing "time"`]);
+  });
+
+  it("with 'abort' rejects done with a RecordingError carrying the same message", async () => {
+    const file = write('bad.ndjson', [formatEvent(exec(1, 1)), '{"type":"exec"}', formatEvent(exit(1, 1))]);
+    const source = new ReplaySource(file, { speed: 'max', onBadLine: 'abort', warn: () => undefined });
+    source.start(() => undefined);
+    await expect(source.done).rejects.toThrow(RecordingError);
+    await expect(source.done).rejects.toThrow(`${file}:2: missing "time"`);
+  });
+
+  it('rejects done with one line for a missing file or a directory', async () => {
+    const missing = path.join(dir, 'nope.ndjson');
+    const source = new ReplaySource(missing, { speed: 'max', onBadLine: 'skip', warn: () => undefined });
+    source.start(() => undefined);
+    await expect(source.done).rejects.toThrow(RecordingError);
+    await expect(source.done).rejects.toThrow(new RegExp(`^cannot read ${missing}: ENOENT: no such file or directory$`));
+    const asDir = new ReplaySource(dir, { speed: 'max', onBadLine: 'skip', warn: () => undefined });
+    asDir.start(() => undefined);
+    await expect(asDir.done).rejects.toThrow(/^cannot read .*: EISDIR/);
+  });
+
+  it('stops on stop(): done resolves and nothing more arrives', async () => {
+    const file = write('slow.ndjson', [exec(1, 1, { time: at(10) }), exec(2, 1, { time: at(40) })].map(formatEvent));
+    const source = new ReplaySource(file, { speed: 'realtime', onBadLine: 'skip', warn: () => undefined });
+    const got: number[] = [];
+    source.start((batch) => got.push(...batch.map((e) => e.pid)));
+    await new Promise((r) => setTimeout(r, 100));
+    source.stop();
+    await source.done;
+    expect(got).toEqual([1]);
+  });
+
+  it('refuses a speed that is not positive', () => {
+    expect(() => new ReplaySource('x', { speed: 0, onBadLine: 'skip', warn: () => undefined })).toThrow(/positive/);
+    expect(() => new ReplaySource('x', { speed: -2, onBadLine: 'skip', warn: () => undefined })).toThrow(/positive/);
+  });
+});
+
+describe('Recorder', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-rec-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('appends events that replay back equal', async () => {
+    const file = path.join(dir, 'rec.ndjson');
+    const first = [exec(1, 1, { time: at(2) }), fork(1, 1, 2, 3)];
+    const second = [exec(2, 3, { comm: 'sh\u001b', args: ['sh', '-c', 'a\nb'], time: at(4) }), exit(2, 3, { code: 3 })];
+    const a = await Recorder.open(file);
+    a.write(first);
+    a.write([]);
+    await a.close();
+    const b = await Recorder.open(file);
+    b.write(second);
+    await b.close();
+    expect(fs.readFileSync(file, 'utf8').split('\n')).toHaveLength(5);
+    const { batches } = await replay(file);
+    const wholeMs = (e: LifecycleEvent) => ({ ...e, time: Math.floor(e.time), startedAt: Math.floor(e.startedAt) });
+    expect(batches.flat()).toEqual([...first, ...second].map(wholeMs));
+  });
+
+  it('fails to open with one line naming the path and the reason', async () => {
+    const file = path.join(dir, 'missing', 'rec.ndjson');
+    await expect(Recorder.open(file)).rejects.toThrow(RecordingError);
+    await expect(Recorder.open(file)).rejects.toThrow(new RegExp(`^cannot open recording ${file}: ENOENT: no such file or directory$`));
+  });
+
+  it('can be closed twice', async () => {
+    const r = await Recorder.open(path.join(dir, 'rec.ndjson'));
+    await r.close();
+    await r.close();
+    r.write([exec(1, 1)]);
+    expect(fs.readFileSync(path.join(dir, 'rec.ndjson'), 'utf8')).toBe('');
+  });
+});

@@ -1,0 +1,223 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ProcessRow, ProcessTable } from '../../src/model/processTable';
+import { formatFor, snapshotCsv, snapshotJson, snapshotText, SnapshotError, SnapshotMeta, writeSnapshot } from '../../src/output/snapshot';
+import { at, exec, exit } from '../support/events';
+
+const HOSTILE_COMM = '\u001b[2J{bold}';
+const HOSTILE_ARGS = ['./evil', 'a,b', 'say "hi"', 'two\nlines', 'cr\rhere', '\u001b]0;pwned\u0007'];
+const NOW = at(100);
+const META: SnapshotMeta = { takenAt: NOW, filter: 'python*,uvicorn*', sort: { column: 'pid', descending: false } };
+
+function rows(): ProcessRow[] {
+  const t = new ProcessTable({ userName: (uid) => (uid === 1000 ? 'alice' : String(uid)) });
+  t.apply([
+    exec(10, 40, { args: ['python3', 'app.py'] }),
+    exec(11, 50, { ppid: 10, comm: HOSTILE_COMM, filename: '/tmp/evil', args: HOSTILE_ARGS }),
+    exec(12, 60, { args: ['python3', '-m', 'http.server'] }),
+    exit(12, 60, { code: 3, endSec: 70 }),
+    exec(13, 61, { comm: 'sleep', filename: '/usr/bin/sleep', args: ['sleep', '60'] }),
+    exit(13, 61, { signal: 9, core: true, endSec: 71 }),
+  ], NOW);
+  t.updateStats(new Map([[t.running()[0].key, { cpuPct: 12.345, rssKb: 20480 }]]));
+  return t.view({ sort: META.sort, query: '', showExited: true }, NOW);
+}
+
+/** A strict RFC 4180 reader, to check the writer from the outside. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '"') {
+      i++;
+      for (;;) {
+        if (text[i] === '"' && text[i + 1] === '"') { field += '"'; i += 2; } else if (text[i] === '"') { i++; break; } else { field += text[i++]; }
+      }
+    } else if (text[i] === ',') {
+      record.push(field); field = ''; i++;
+    } else if (text.startsWith('\r\n', i)) {
+      record.push(field); records.push(record); field = ''; record = []; i += 2;
+    } else {
+      expect(text[i]).not.toMatch(/[\r\n"]/); // bare CR, LF or quote outside quotes would be a writer bug
+      field += text[i++];
+    }
+  }
+  expect(field).toBe('');
+  return records;
+}
+
+describe('snapshotJson', () => {
+  it('follows the schema', () => {
+    const doc = JSON.parse(snapshotJson(rows(), META, NOW));
+    expect(Object.keys(doc)).toEqual(['taken_at', 'filter', 'sort', 'processes']);
+    expect(doc.taken_at).toBe(new Date(NOW).toISOString());
+    expect(doc.filter).toBe('python*,uvicorn*');
+    expect(doc.sort).toEqual({ column: 'pid', descending: false });
+    expect(doc.processes.map((p: { pid: number }) => p.pid)).toEqual([10, 11, 12, 13]);
+    const p10 = doc.processes[0];
+    expect(Object.keys(p10)).toEqual(['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
+      'exit_code', 'signal', 'cpu_pct', 'rss_kb']);
+    expect(p10).toMatchObject({ user: 'alice', args: ['python3', 'app.py'], label: 'app.py', state: 'running', exit_code: null, cpu_pct: 12.345, rss_kb: 20480 });
+    expect(p10.age_s).toBeCloseTo(60, 2);
+    expect(doc.processes[1]).toMatchObject({ comm: HOSTILE_COMM, args: HOSTILE_ARGS, cpu_pct: null });
+    expect(doc.processes[2]).toMatchObject({ state: 'exited', exit_code: 3, signal: 0 });
+  });
+
+  it('contains no raw control characters', () => {
+    expect(snapshotJson(rows(), META, NOW)).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+});
+
+describe('snapshotCsv', () => {
+  it('quotes hostile args per RFC 4180 and reads back to the same values', () => {
+    const csv = snapshotCsv(rows(), NOW);
+    expect(csv.endsWith('\r\n')).toBe(true);
+    const records = parseCsv(csv);
+    expect(records[0]).toEqual(['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
+      'exit_code', 'signal', 'cpu_pct', 'rss_kb']);
+    expect(records).toHaveLength(5);
+    for (const r of records) expect(r).toHaveLength(14);
+    const evil = records[2];
+    expect(evil[4]).toBe(HOSTILE_COMM);
+    expect(evil[5]).toBe(HOSTILE_ARGS.join(' '));
+    expect(csv).toContain('"./evil a,b say ""hi"" two\nlines cr\rhere \u001b]0;pwned\u0007"');
+    expect(records[1].slice(9)).toEqual(['running', '', '', '12.345', '20480']);
+    expect(records[4].slice(9, 12)).toEqual(['exited', '0', '9']);
+  });
+});
+
+describe('snapshotText', () => {
+  it('aligns columns and shows control characters as escapes', () => {
+    const text = snapshotText(rows(), NOW);
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(/^\s*PID\s+PPID\s+USER\s+COMM\s+LABEL\s+STARTED\s+AGE\s+CPU%\s+RSS\s+STATE$/);
+    const col = (name: string) => lines[0].indexOf(name);
+    expect(lines[2].slice(col('COMM'))).toMatch(/^\\x1b\[2J\{bold\}/);
+    expect(lines[2]).toContain('./evil a,b say "hi" two\\x0alines');
+    for (const line of lines.slice(1)) {
+      // right-aligned numbers end where their header ends; text columns start where theirs start
+      expect(line.slice(0, col('PPID') - 2).trim()).toMatch(/^\d+$/);
+      expect(line[col('USER') - 1]).toBe(' ');
+      expect(line.slice(col('USER'))).toMatch(/^alice /);
+    }
+    expect(lines[1]).toContain('12.3');
+    expect(lines[1]).toContain('20480');
+    expect(lines[1]).toMatch(/\s59s\s/); // 59.99 s: whole seconds, rounded down as ps does
+    expect(lines[3]).toMatch(/exit 3$/);
+    expect(lines[4]).toMatch(/sig 9 core$/);
+  });
+
+  it('shortens very long labels', () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1, { comm: 'sh', args: ['sh', '-c', 'x'.repeat(500)] })], at(2));
+    const line = snapshotText(t.view({ sort: META.sort, query: '', showExited: true }, at(2)), at(2)).split('\n')[1];
+    expect(line.length).toBeLessThan(150);
+    expect(line).toContain('...');
+  });
+});
+
+describe('formatFor', () => {
+  it('picks the format by extension', () => {
+    expect(formatFor('a.json')).toBe('json');
+    expect(formatFor('/x/y/B.CSV')).toBe('csv');
+    expect(formatFor('snap.txt')).toBe('txt');
+  });
+
+  it('rejects anything else, listing the three', () => {
+    expect(() => formatFor('snap.xml')).toThrow(SnapshotError);
+    expect(() => formatFor('snap.xml')).toThrow(/".xml".*\.json, \.csv or \.txt/);
+    expect(() => formatFor('snapshot')).toThrow(/"snapshot"/);
+  });
+});
+
+describe('writeSnapshot', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-snap-'));
+  });
+  afterEach(() => {
+    fs.chmodSync(dir, 0o755);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const leftovers = () => fs.readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+
+  async function failure(file: string): Promise<Error> {
+    try {
+      await writeSnapshot(file, rows(), META, NOW);
+    } catch (err) {
+      expect(err).toBeInstanceOf(SnapshotError);
+      expect((err as Error).message).not.toContain('\n');
+      return err as Error;
+    }
+    throw new Error('writeSnapshot did not fail');
+  }
+
+  it('writes each format and returns the absolute path', async () => {
+    for (const name of ['s.json', 's.csv', 's.txt']) {
+      const file = path.join(dir, name);
+      const written = await writeSnapshot(path.relative(process.cwd(), file), rows(), META, NOW);
+      expect(written).toBe(file);
+      expect(path.isAbsolute(written)).toBe(true);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 's.json'), 'utf8')).processes).toHaveLength(4);
+    expect(fs.readFileSync(path.join(dir, 's.csv'), 'utf8')).toBe(snapshotCsv(rows(), NOW));
+    expect(fs.readFileSync(path.join(dir, 's.txt'), 'utf8')).toBe(snapshotText(rows(), NOW));
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('replaces an existing file and leaves no temp file', async () => {
+    const file = path.join(dir, 'snap.json');
+    fs.writeFileSync(file, 'old');
+    await writeSnapshot(file, rows(), META, NOW);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).filter).toBe(META.filter);
+    expect(fs.readdirSync(dir)).toEqual(['snap.json']);
+  });
+
+  it('refuses to write through a symlink, leaving its target alone', async () => {
+    const victim = path.join(dir, 'victim');
+    fs.writeFileSync(victim, 'precious');
+    const link = path.join(dir, 'snap.json');
+    fs.symlinkSync(victim, link);
+    expect((await failure(link)).message).toMatch(/refusing .*snap\.json: it is a symlink/);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('precious');
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('refuses a dangling symlink too', async () => {
+    const link = path.join(dir, 'snap.csv');
+    fs.symlinkSync(path.join(dir, 'nowhere'), link);
+    expect((await failure(link)).message).toMatch(/symlink/);
+    expect(fs.existsSync(path.join(dir, 'nowhere'))).toBe(false);
+  });
+
+  it('names a missing directory', async () => {
+    const file = path.join(dir, 'no', 'such', 'snap.json');
+    expect((await failure(file)).message).toMatch(new RegExp(`directory ${path.join(dir, 'no', 'such')} does not exist`));
+  });
+
+  it('refuses a directory as the target', async () => {
+    fs.mkdirSync(path.join(dir, 'd.json'));
+    expect((await failure(path.join(dir, 'd.json'))).message).toMatch(/it is a directory/);
+  });
+
+  it('rejects an unknown extension before touching the disk', async () => {
+    expect((await failure(path.join(dir, 'snap.xml'))).message).toMatch(/\.json, \.csv or \.txt/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('keeps the old content when the directory is not writable', async () => {
+    const file = path.join(dir, 'snap.json');
+    fs.writeFileSync(file, 'old');
+    fs.chmodSync(dir, 0o555);
+    expect((await failure(file)).message).toMatch(/no permission to write in/);
+    expect(fs.readFileSync(file, 'utf8')).toBe('old');
+    expect(leftovers()).toEqual([]);
+  });
+});
