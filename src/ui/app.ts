@@ -1,0 +1,368 @@
+// Wires the session to the screen: keys → actions → effects, and one frame scheduler (≤ 10 fps) that
+// re-renders only when the model or the view state changed. Panes are pure text builders.
+
+import path from 'node:path';
+import blessed from 'blessed';
+import type { Widgets } from 'blessed';
+import type { FilterSpec, LifecycleEvent, SourceKind } from '../model/types';
+import type { ProcessRow, SortSpec, ViewOptions } from '../model/processTable';
+import { formatFilter } from '../model/filter';
+import { writeSnapshot } from '../output/snapshot';
+import { errorLine, handleKey, keyId, Redraw, type ActionContext, type Effect, type KeyInfo } from './actions';
+import { detailsBody } from './details';
+import { renderLog } from './eventLog';
+import { helpBody, renderHint } from './help';
+import { computeLayout, type Layout, type Rect } from './layout';
+import { renderTable } from './processTable';
+import { renderPrompt } from './prompt';
+import { sortPickerBody } from './sortPicker';
+import { renderSparks, type RateSource } from './sparklines';
+import { renderStatus } from './statusBar';
+import { openScreen, pickTerminal, restoreTerminal, type TerminalIo } from './terminal';
+import { frame, type Segment } from './text';
+import { makeTheme, type Theme } from './theme';
+import { initialViewState, syncSelection, viewOptions, viewOptionsChanged, type ViewState } from './viewState';
+
+export { restoreTerminal } from './terminal';
+
+/** What the UI needs from the lead's Session (structural, so tests can hand in a fake). */
+export interface UiSession {
+  readonly source: { readonly kind: SourceKind };
+  readonly table: {
+    view(opts: ViewOptions, now: number): ProcessRow[];
+    get(key: string): ProcessRow | undefined;
+    parentChain(key: string): ProcessRow[];
+    counts(): { running: number; exited: number; lost: number; total: number };
+    readonly version: number;
+  };
+  readonly rates: RateSource;
+  readonly log: { entries(): LifecycleEvent[]; readonly version: number };
+  readonly filter: FilterSpec;
+  readonly caveat?: string;
+  /** Model time (epoch ms): a replay runs on the recording's clock. Wall clock when absent or 0. */
+  now?(): number;
+  setFilter(spec: FilterSpec): void;
+  eventsPerSec(): number;
+  drops(): number;
+  on(event: 'change', listener: () => void): unknown;
+  off(event: 'change', listener: () => void): unknown;
+}
+
+export interface UiOptions {
+  ascii: boolean;
+  color: boolean;
+  /** Where relative snapshot names are written (default: the current directory). */
+  snapshotDir?: string;
+  /** Initial sort (e.g. from the command line). */
+  sort?: SortSpec;
+  /** Accepted for the CLI's convenience; the live filter is always read from the session. */
+  filterText?: string;
+  /** Terminal streams (default stdin/stdout); tests drive the UI through pipes. */
+  io?: TerminalIo;
+}
+
+const FRAME_MS = 100;
+const OVERLAY_MAX_WIDTH = 90;
+
+type BoxName = 'status' | 'sparks' | 'table' | 'log' | 'hint' | 'prompt' | 'overlay';
+
+/** A paused display: copies of what was on screen (the model updates rows in place) and its time, so ages hold still. */
+interface Frozen {
+  rows: ProcessRow[];
+  log: LifecycleEvent[];
+  now: number;
+}
+
+class App {
+  private state: ViewState = initialViewState();
+  private layout: Layout;
+  private readonly boxes: Record<BoxName, Widgets.BoxElement>;
+  private rows: ProcessRow[] = [];
+  private rowsVersion = -1;
+  private rowsState: ViewState | null = null;
+  private frozen: Frozen | null = null;
+  private overlayLines = 0;
+  private overlayPage = 0;
+  private dirty = true;
+  private lastSecond = 0;
+  private seenLogVersion = -1;
+  private seenTableVersion = -1;
+
+  constructor(
+    private readonly session: UiSession,
+    private readonly screen: Widgets.Screen,
+    private readonly theme: Theme,
+    private readonly snapshotDir: string,
+    private readonly finish: (code: number) => void,
+    initialSort?: SortSpec,
+  ) {
+    if (initialSort) this.state = { ...this.state, sort: { ...initialSort } };
+    this.layout = computeLayout(screen.width as number, screen.height as number);
+    this.boxes = this.createBoxes();
+    this.applyLayout();
+  }
+
+  /** Boxes are created once and only moved, shown and hidden: destroy() on blessed widgets leaks. */
+  private createBoxes(): Record<BoxName, Widgets.BoxElement> {
+    const make = (hidden = false): Widgets.BoxElement =>
+      blessed.box({ parent: this.screen, tags: true, wrap: false, hidden, top: 0, left: 0, width: 1, height: 1 });
+    return {
+      status: make(), sparks: make(), table: make(), log: make(), hint: make(),
+      prompt: make(true), overlay: make(true),
+    };
+  }
+
+  /** Time for ages, highlights and snapshots: the session's clock (a replay's recorded time). */
+  private modelNow(): number {
+    const t = this.session.now?.();
+    return t !== undefined && t > 0 ? t : Date.now();
+  }
+
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  onResize(): void {
+    this.layout = computeLayout(this.screen.width as number, this.screen.height as number);
+    this.applyLayout();
+    this.dirty = true;
+    this.render(this.modelNow());
+  }
+
+  private applyLayout(): void {
+    const place = (box: Widgets.BoxElement, r: Rect | null): void => {
+      if (!r || r.height <= 0) {
+        box.hide();
+        return;
+      }
+      box.top = r.top;
+      box.left = r.left;
+      box.width = r.width;
+      box.height = r.height;
+      box.show();
+    };
+    const l = this.layout;
+    place(this.boxes.status, l.status);
+    place(this.boxes.sparks, l.sparks);
+    place(this.boxes.table, l.table);
+    place(this.boxes.log, l.log);
+    place(this.boxes.hint, l.hint);
+    if (!l.log && this.state.focus === 'log') this.state = { ...this.state, focus: 'table', logScroll: 0 };
+  }
+
+  onKey(ch: string | undefined, key: KeyInfo | undefined): void {
+    const id = keyId(ch, key);
+    if (id === '') return;
+    const now = this.modelNow();
+    const ctx = this.context(now);
+    // Re-anchor first so the key acts on the row the user sees selected, even if the model moved.
+    const before = syncSelection(this.state, ctx.rows, ctx.tablePage);
+    const out = handleKey(before, id, ch, ctx);
+    this.state = out.state;
+    if (out.redraw !== Redraw.NONE || viewOptionsChanged(before, out.state)) this.dirty = true;
+    if (!out.state.paused) this.frozen = null;
+    else if (!before.paused || viewOptionsChanged(before, out.state)) this.frozen = this.capture(now);
+    for (const effect of out.effects) this.perform(effect);
+    // Keys are answered at once rather than on the next tick: typing in a prompt must feel immediate.
+    if (this.dirty) this.render(now);
+  }
+
+  private context(now: number): ActionContext {
+    const l = this.layout;
+    const log = this.frozen?.log ?? this.session.log.entries();
+    return {
+      now: Date.now(), // only names the snapshot file: wall clock
+      filter: this.session.filter,
+      rows: this.displayedRows(now),
+      tablePage: Math.max(1, l.table.height - 1),
+      logCount: log.length,
+      logPage: l.log ? Math.max(0, l.log.height - 1) : 0,
+      overlayLines: this.overlayLines,
+      overlayPage: this.overlayPage,
+      snapshotDir: this.snapshotDir,
+    };
+  }
+
+  private perform(effect: Effect): void {
+    if (effect.kind === 'quit') {
+      this.finish(effect.code);
+    } else if (effect.kind === 'setFilter') {
+      try {
+        this.session.setFilter(effect.spec);
+      } catch (err) {
+        this.message(errorLine(err), true);
+      }
+    } else {
+      this.snapshot(effect.path);
+    }
+  }
+
+  private snapshot(target: string): void {
+    const now = this.modelNow();
+    const rows = this.displayedRows(now);
+    const meta = { takenAt: now, filter: formatFilter(this.session.filter.patterns), sort: this.state.sort };
+    writeSnapshot(target, rows, meta, now).then(
+      (abs) => this.message(`saved ${abs} (${rows.length} rows)`, false),
+      (err: unknown) => this.message(errorLine(err), true),
+    );
+  }
+
+  private message(text: string, isError: boolean): void {
+    this.state = { ...this.state, message: text, messageIsError: isError };
+    this.dirty = true;
+  }
+
+  private capture(now: number): Frozen {
+    const rows = this.session.table.view(viewOptions(this.state), now).map((r) => ({ ...r, args: r.args.slice() }));
+    return { rows, log: this.session.log.entries().slice(), now };
+  }
+
+  /** The rows on screen: the paused copy, or the model's view recomputed only when something changed. */
+  private displayedRows(now: number): ProcessRow[] {
+    if (this.frozen) return this.frozen.rows;
+    const table = this.session.table;
+    if (table.version !== this.rowsVersion || !this.rowsState || viewOptionsChanged(this.rowsState, this.state)) {
+      this.rows = table.view(viewOptions(this.state), now);
+      this.rowsVersion = table.version;
+      this.rowsState = this.state;
+    }
+    return this.rows;
+  }
+
+  /** The scheduler's tick: renders when marked dirty, when the model moved, or once a second (clock, ages). */
+  tick(): void {
+    const now = this.modelNow();
+    const second = Math.floor(now / 1000);
+    const moved = this.session.table.version !== this.seenTableVersion || this.session.log.version !== this.seenLogVersion;
+    if (!this.dirty && !moved && second === this.lastSecond) return;
+    this.render(now);
+  }
+
+  private render(now: number): void {
+    // restoreTerminal() from a signal handler may have torn the screen down under us: draw nothing more.
+    if ((this.screen as unknown as { destroyed?: boolean }).destroyed) return;
+    this.lastSecond = Math.floor(now / 1000);
+    this.seenLogVersion = this.session.log.version;
+    this.seenTableVersion = this.session.table.version;
+    this.dirty = false;
+    const rows = this.displayedRows(now);
+    const l = this.layout;
+    this.state = syncSelection(this.state, rows, Math.max(1, l.table.height - 1));
+    this.boxes.status.setContent(this.statusText(now));
+    if (l.sparks) this.boxes.sparks.setContent(renderSparks(this.session.rates, l.width, l.sparks.height, this.theme));
+    this.boxes.table.setContent(this.tableText(rows, this.frozen?.now ?? now));
+    if (l.log) this.boxes.log.setContent(this.logText());
+    this.boxes.hint.setContent(renderHint(l.width, this.theme));
+    this.renderPromptBox();
+    this.renderOverlay(now);
+    this.screen.render();
+  }
+
+  private statusText(now: number): string {
+    const s = this.session;
+    const info = {
+      sourceKind: s.source.kind, filter: s.filter, counts: s.table.counts(),
+      eventsPerSec: s.eventsPerSec(), drops: s.drops(), caveat: s.caveat, now,
+    };
+    return renderStatus(info, this.state, this.layout.width, this.theme);
+  }
+
+  private tableText(rows: ProcessRow[], now: number): string {
+    const s = this.state;
+    const pattern = formatFilter(this.session.filter.patterns);
+    const emptyText = s.query ? `no rows match "${s.query}"` : `no processes matching ${pattern} yet`;
+    const view = { selected: s.selected, scroll: s.scroll, sort: s.sort, focused: s.focus === 'table', emptyText };
+    return renderTable(rows, view, this.layout.width, this.layout.table.height, this.theme, now);
+  }
+
+  private logText(): string {
+    const l = this.layout.log!;
+    const entries = this.frozen?.log ?? this.session.log.entries();
+    return renderLog(entries, this.state.logScroll, l.width, l.height, this.state.focus === 'log', this.theme);
+  }
+
+  private renderPromptBox(): void {
+    const box = this.boxes.prompt;
+    const p = this.state.prompt;
+    if (!p) {
+      box.hide();
+      return;
+    }
+    const h = this.layout.hint;
+    Object.assign(box, { top: Math.max(0, h.top), left: 0, width: this.layout.width, height: 1 });
+    box.setContent(renderPrompt(p, this.layout.width, this.theme));
+    box.show();
+    box.setFront();
+  }
+
+  private overlayBody(now: number): { title: string; body: Segment[][]; width: number } | null {
+    const s = this.state;
+    const width = Math.min(this.layout.width, OVERLAY_MAX_WIDTH);
+    if (s.overlay === 'help') return { title: 'lifetop keys', body: helpBody(), width };
+    if (s.overlay === 'sortPicker') return { title: 'Sort by', body: sortPickerBody(s, this.theme), width: Math.min(width, 28) };
+    if (s.overlay === 'details' && s.detailsKey) {
+      const row = this.session.table.get(s.detailsKey) ?? this.frozen?.rows.find((r) => r.key === s.detailsKey);
+      const chain = row ? this.session.table.parentChain(row.key) : [];
+      return { title: row ? `Process ${row.pid}` : 'Process', body: detailsBody(row, chain, width - 4, now), width };
+    }
+    return null;
+  }
+
+  private renderOverlay(now: number): void {
+    const box = this.boxes.overlay;
+    const o = this.overlayBody(now);
+    if (!o) {
+      box.hide();
+      this.overlayLines = 0;
+      return;
+    }
+    const height = Math.max(3, Math.min(this.layout.height, o.body.length + 2));
+    this.overlayLines = o.body.length;
+    this.overlayPage = height - 2;
+    Object.assign(box, {
+      top: Math.floor((this.layout.height - height) / 2), left: Math.floor((this.layout.width - o.width) / 2),
+      width: o.width, height,
+    });
+    box.setContent(frame(o.title, o.body, o.width, height, this.state.overlayScroll, this.theme));
+    box.show();
+    box.setFront();
+  }
+}
+
+/**
+ * Run the full-screen UI until the user quits (or restoreTerminal() is called); resolves with the exit
+ * code, rejects on an internal error. The caller owns the session (start/stop). The terminal is restored
+ * on every path; signal handlers call restoreTerminal().
+ */
+export async function runUi(session: UiSession, opts: UiOptions): Promise<number> {
+  const choice = pickTerminal(process.env, opts.color);
+  const theme = makeTheme({ color: choice.color, ascii: opts.ascii || !choice.utf8 });
+  const screen = openScreen(choice, opts.io);
+  let timer: NodeJS.Timeout | undefined;
+  let onChange: (() => void) | undefined;
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const guard = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A): void => {
+        try {
+          fn(...a);
+        } catch (err) {
+          reject(err);
+        }
+      };
+      const snapshotDir = path.resolve(opts.snapshotDir ?? process.cwd());
+      const app = new App(session, screen, theme, snapshotDir, resolve, opts.sort);
+      onChange = () => app.markDirty();
+      session.on('change', onChange);
+      screen.on('keypress', guard((ch: string | undefined, key: KeyInfo | undefined) => app.onKey(ch, key)));
+      screen.on('resize', guard(() => app.onResize()));
+      // restoreTerminal() from a signal handler ends the UI: settle so the caller's cleanup runs.
+      screen.once('destroy', () => resolve(0));
+      timer = setInterval(guard(() => app.tick()), FRAME_MS);
+      guard(() => app.tick())();
+    });
+  } finally {
+    if (timer) clearInterval(timer);
+    if (onChange) session.off('change', onChange);
+    restoreTerminal();
+  }
+}

@@ -1,0 +1,73 @@
+// Short human formats shared by the panes: ages, sizes, rates, exit status.
+// Pure; output is plain ASCII so column widths stay predictable.
+
+import { constants } from 'node:os';
+import { format } from 'date-fns';
+import type { ProcessRow } from '../model/processTable';
+
+const SIGNAL_NAMES = new Map<number, string>(
+  Object.entries(constants.signals).map(([name, num]) => [num as number, name]),
+);
+
+export function signalName(sig: number): string {
+  return SIGNAL_NAMES.get(sig) ?? `SIG${sig}`;
+}
+
+/** Exit status of a row as the STATE column shows it: `run`, `exit 3`, `SIGKILL`, `lost`. */
+export function stateText(row: Pick<ProcessRow, 'state' | 'exitCode' | 'signal' | 'coreDumped'>): string {
+  if (row.state === 'running') return 'run';
+  if (row.state === 'lost') return 'lost';
+  if (row.signal) return signalName(row.signal) + (row.coreDumped ? ' core' : '');
+  return `exit ${row.exitCode ?? '?'}`;
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** Compact age: 42s, 5m07s, 3h02m, 2d04h. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad2(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${pad2(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86400)}d${pad2(Math.floor(s / 3600) % 24)}h`;
+}
+
+/** Lifetimes in the event log: 850ms, 1.2s, then like formatAge. */
+export function formatLifetime(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  return formatAge(ms);
+}
+
+export function formatKb(kb: number | null): string {
+  if (kb === null) return '-';
+  if (kb < 10_000) return `${Math.round(kb)}K`;
+  if (kb < 10_000 * 1024) return `${Math.round(kb / 1024)}M`;
+  return `${(kb / 1024 / 1024).toFixed(1)}G`;
+}
+
+export function formatCpu(pct: number | null): string {
+  return pct === null ? '-' : pct.toFixed(1);
+}
+
+/** Event rates and counts: 7, 950, 1.2k, 3.4M. */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  const a = Math.abs(n);
+  if (a < 10 && !Number.isInteger(n)) return n.toFixed(1);
+  if (a < 1000) return String(Math.round(n));
+  if (a < 1e6) return `${(n / 1e3).toFixed(1)}k`;
+  return `${(n / 1e6).toFixed(1)}M`;
+}
+
+/** Age of a row: how long it has run, or how long it lived once it exited. */
+export function rowAgeMs(row: ProcessRow, now: number): number {
+  if (row.state === 'running') return now - row.startedAt;
+  if (row.lifetimeMs !== null) return row.lifetimeMs;
+  return (row.exitedAt ?? now) - row.startedAt;
+}
+
+/** Local time of an epoch-ms value; '-' for a bad value (date-fns throws on NaN). */
+export function clockText(ms: number, pattern = 'HH:mm:ss'): string {
+  return Number.isFinite(ms) ? format(ms, pattern) : '-';
+}

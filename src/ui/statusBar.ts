@@ -1,0 +1,53 @@
+// Status bar pane (two lines): what is traced and how much, then view modes, messages and source caveats.
+
+import type { FilterSpec } from '../model/types';
+import { clockText, formatCount } from './format';
+import { line, type Segment } from './text';
+import type { Theme } from './theme';
+import type { ViewState } from './viewState';
+
+export interface StatusInfo {
+  sourceKind: string;
+  filter: FilterSpec;
+  counts: { running: number; exited: number; lost: number; total: number };
+  eventsPerSec: number;
+  drops: number;
+  caveat?: string;
+  now: number;
+}
+
+function firstLine(info: StatusInfo): Segment[] {
+  const c = info.counts;
+  const segs: Segment[] = [
+    { text: ` ${info.sourceKind}: ` },
+    { text: info.filter.patterns.join(','), style: 'key' },
+    { text: info.filter.followChildren ? ' +children' : ' -children' },
+    { text: `  ${c.running} running  ${c.exited} exited` },
+  ];
+  if (c.lost > 0) segs.push({ text: `  ${c.lost} lost`, style: 'lost' });
+  segs.push({ text: `  ${formatCount(info.eventsPerSec)} ev/s  ` });
+  segs.push(info.drops > 0
+    ? { text: ` drops ${formatCount(info.drops)} `, style: 'alert' }
+    : { text: 'drops 0' });
+  return segs;
+}
+
+function secondLine(info: StatusInfo, s: ViewState, theme: Theme): Segment[] {
+  const g = theme.glyphs;
+  const segs: Segment[] = [{ text: ' ' }];
+  if (s.paused) segs.push({ text: ' PAUSED ', style: 'paused' }, { text: ' ' });
+  segs.push({ text: `sort ${s.sort.column}${s.sort.descending ? g.sortDown : g.sortUp}` });
+  if (s.query) segs.push({ text: '  search ' }, { text: `"${s.query}"`, style: 'key' });
+  if (!s.showExited) segs.push({ text: '  exited hidden' });
+  if (s.tree) segs.push({ text: '  tree' });
+  if (s.message) segs.push({ text: '  ' }, { text: s.message, style: s.messageIsError ? 'error' : 'message' });
+  if (info.caveat) segs.push({ text: '  ' }, { text: info.caveat, style: 'lost' });
+  return segs;
+}
+
+/** Two lines of exactly `width` cells; the clock is right-aligned on the second, which is usually short. */
+export function renderStatus(info: StatusInfo, s: ViewState, width: number, theme: Theme): string {
+  const clock = width >= 40 ? ' ' + clockText(info.now) + ' ' : '';
+  const bottom = line(secondLine(info, s, theme), width - clock.length, theme) + line([{ text: clock }], clock.length, theme);
+  return line(firstLine(info), width, theme) + '\n' + bottom;
+}

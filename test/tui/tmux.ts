@@ -1,0 +1,78 @@
+// Drive a real terminal for UI tests: a command in a detached tmux session on a private server socket,
+// keys in with send-keys, the screen out with capture-pane, and polling until text appears.
+import { spawnSync } from 'node:child_process';
+
+export const SOCKET = 'lifetop-test';
+
+function tmux(args: string[]): string {
+  const r = spawnSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tmux ${args[0]} failed: ${(r.stderr || '').trim()}`);
+  return r.stdout;
+}
+
+export function tmuxAvailable(): boolean {
+  return spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+}
+
+/** Stop the private server and every session on it (nothing else uses this socket). */
+export function killServer(): void {
+  spawnSync('tmux', ['-L', SOCKET, 'kill-server'], { encoding: 'utf8' });
+}
+
+export class Pane {
+  private constructor(readonly name: string) {}
+
+  /** Start `command` (run by sh) in a width x height session; the pane stays after exit so its status can be read. */
+  static start(name: string, command: string, width = 80, height = 24): Pane {
+    tmux(['new-session', '-d', '-x', String(width), '-y', String(height), '-s', name, command,
+      ';', 'set-option', '-t', name, 'remain-on-exit', 'on']);
+    return new Pane(name);
+  }
+
+  /** Named keys (Enter, Escape, Down, F6, C-u) or literal text with `literal`. */
+  send(...keys: string[]): void {
+    tmux(['send-keys', '-t', this.name, ...keys]);
+  }
+
+  type(text: string): void {
+    tmux(['send-keys', '-t', this.name, '-l', text]);
+  }
+
+  screen(): string {
+    return tmux(['capture-pane', '-p', '-t', this.name]);
+  }
+
+  lines(): string[] {
+    return this.screen().split('\n');
+  }
+
+  resize(width: number, height: number): void {
+    tmux(['resize-window', '-t', this.name, '-x', String(width), '-y', String(height)]);
+  }
+
+  /** tmux formats of the pane, e.g. '#{pane_dead} #{alternate_on}'. */
+  format(fmt: string): string {
+    return tmux(['display-message', '-p', '-t', this.name, fmt]).trim();
+  }
+
+  /**
+   * Polls the screen until `test` holds on two identical captures in a row (a big frame can reach tmux in
+   * pieces, and half a frame must not pass); fails with the last screen so a failure shows what was there.
+   */
+  async waitFor(test: RegExp | ((screen: string) => boolean), what: string, timeoutMs = 15_000): Promise<string> {
+    const ok = typeof test === 'function' ? test : (s: string) => test.test(s);
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      const prev = last;
+      last = this.screen();
+      if (last === prev && ok(last)) return last;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen was:\n${last}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  kill(): void {
+    spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', this.name], { encoding: 'utf8' });
+  }
+}
