@@ -11,14 +11,17 @@ cc -O2 -o "$OUT/storm" bench/storm.c
 TCK=$(getconf CLK_TCK)
 EXECSNOOP=$(command -v execsnoop-bpfcc 2>/dev/null || ls /usr/sbin/execsnoop 2>/dev/null || true)
 sysctl -qw kernel.bpf_stats_enabled=1 || true
+# execsnoop attaches to syscall tracepoints, which need tracefs mounted.
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-bpf_ns() { # run_time_ns summed over lifetop's programs owned by pid $1
-  bpftool prog show --json | node -e '
-    const pid = Number(process.argv[1]); let s = 0;
-    for (const p of JSON.parse(require("fs").readFileSync(0, "utf8")))
-      if ((p.pids || []).some((x) => x.pid === pid)) s += p.run_time_ns || 0;
-    console.log(s);' "$1"
+bpf_ns() { # run_time_ns of the BPF programs process $1 holds (from fdinfo; needs bpf_stats_enabled)
+  local sum=0 fd
+  for fd in /proc/"$1"/fd/*; do
+    [ "$(readlink "$fd")" = anon_inode:bpf-prog ] || continue
+    sum=$((sum + $(awk '/^run_time_ns:/ { print $2 }' "/proc/$1/fdinfo/${fd##*/}")))
+  done
+  echo "$sum"
 }
 
 # run_traced NAME CMD...: start the tracer, run the storm, stop it; prints a row.
