@@ -72,6 +72,7 @@ async function runJson(opts: CliOptions, source: EventSource, recorder?: Recorde
   out.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') open = false; // reader went away (| head): stop quietly
   });
+  source.setFilter(opts.filter); // the kernel has it already; replay and /proc filter here
   source.start((events: LifecycleEvent[]) => {
     recorder?.write(events);
     count += events.length;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_FILTER, FilterError, parseFilter } from './model/filter';
 import type { FilterSpec, SourceKind } from './model/types';
 import { SORT_COLUMNS, type SortColumn, type SortSpec } from './model/processTable';
+import { formatFor } from './output/snapshot';
 
 export type Mode = 'ui' | 'json' | 'snapshot' | 'help' | 'version';
 export type ReplaySpeed = 'max' | 'realtime' | number;
@@ -137,6 +138,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     throw new UsageError('--replay and --source cannot be combined: a recording is its own source');
   }
   if (values.snapshot === '') throw new UsageError('--snapshot needs a file name');
+  if (values.snapshot !== undefined) {
+    try {
+      formatFor(values.snapshot); // fail before collecting, not after
+    } catch (err) {
+      throw new UsageError(`--snapshot: ${(err as Error).message}`);
+    }
+  }
 
   const filterText = values.filter ?? DEFAULT_FILTER;
   let patterns: string[];

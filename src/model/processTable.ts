@@ -105,13 +105,16 @@ export class ProcessTable {
     this.trim();
   }
 
-  updateStats(stats: Map<string, { cpuPct: number; rssKb: number }>): void {
+  /** Live samples of running rows; a comm, when given, follows renames (prctl PR_SET_NAME). */
+  updateStats(stats: Map<string, { cpuPct: number; rssKb: number; comm?: string }>): void {
     let changed = false;
     for (const [key, s] of stats) {
       const row = this.rows.get(key);
-      if (!row || (row.cpuPct === s.cpuPct && row.rssKb === s.rssKb)) continue;
+      const comm = s.comm ?? row?.comm;
+      if (!row || (row.cpuPct === s.cpuPct && row.rssKb === s.rssKb && row.comm === comm)) continue;
       row.cpuPct = s.cpuPct;
       row.rssKb = s.rssKb;
+      if (comm !== undefined) row.comm = comm;
       changed = true;
     }
     if (changed) this.changes++;
@@ -215,6 +218,7 @@ export class ProcessTable {
       return;
     }
     row.state = 'exited';
+    row.comm = ev.comm; // the name it died with: it may have renamed itself since exec
     row.exitCode = ev.unknownStatus ? null : ev.exitCode;
     row.signal = ev.unknownStatus ? null : ev.signal;
     row.coreDumped = ev.coreDumped;

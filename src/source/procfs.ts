@@ -204,12 +204,19 @@ function pageSizeKb(): number {
   return pageKb;
 }
 
+/** What a running process looks like now: CPU%, RSS, and its comm (prctl can rename it, as htop shows). */
+export interface LiveStats {
+  cpuPct: number;
+  rssKb: number;
+  comm: string;
+}
+
 /** CPU% from utime+stime between two calls, and RSS; keeps the previous sample per key. */
 export class StatsSampler {
   private prev = new Map<string, { cpuTicks: number; at: number }>();
 
-  sample(rows: { pid: number; key: string }[], now: number): Map<string, { cpuPct: number; rssKb: number }> {
-    const out = new Map<string, { cpuPct: number; rssKb: number }>();
+  sample(rows: { pid: number; key: string }[], now: number): Map<string, LiveStats> {
+    const out = new Map<string, LiveStats>();
     const next = new Map<string, { cpuTicks: number; at: number }>();
     for (const { pid, key } of rows) {
       const stat = readStat(pid);
@@ -220,9 +227,11 @@ export class StatsSampler {
       const cpuTicks = stat.utimeTicks + stat.stimeTicks;
       const before = this.prev.get(key);
       next.set(key, { cpuTicks, at: now });
+      const cpuPct = before ? cpuPercent(cpuTicks - before.cpuTicks, now - before.at) : this.sinceStart(cpuTicks, stat, now);
       out.set(key, {
-        cpuPct: before ? cpuPercent(cpuTicks - before.cpuTicks, now - before.at) : this.sinceStart(cpuTicks, stat, now),
+        cpuPct: Math.round(cpuPct * 10) / 10, // the precision top shows; finer is noise from tick sampling
         rssKb: Number(statm.split(' ')[1]) * pageSizeKb(),
+        comm: stat.comm,
       });
     }
     this.prev = next; // forgets keys not asked about, so memory follows the table

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { LifecycleEvent } from '../../src/model/types';
-import { BpfSource, LAYOUT } from '../../src/source/bpf';
+import { BpfSource } from '../../src/source/bpf';
 import { BIN, bpfUnavailable, REAL_PYTHON, run, skipReason, sleep, startLifetop, stopLifetop } from '../support/lifetop';
 
 const skip = skipReason(bpfUnavailable());
@@ -47,15 +47,6 @@ async function expectDetached(held: { progs: number[]; links: number[] }): Promi
 }
 
 describe.skipIf(skip)('tracer control', () => {
-  it('decodes with the same layout the C structs have', () => {
-    const abi = BpfSource.abi();
-    expect(abi.header).toMatchObject(LAYOUT.header);
-    expect(abi.exec).toMatchObject(LAYOUT.exec);
-    expect(abi.exit).toMatchObject(LAYOUT.exit);
-    expect(abi.fork).toMatchObject(LAYOUT.fork);
-    expect(abi.types).toEqual(LAYOUT.types);
-    expect(abi.limits.commLen).toBe(LAYOUT.commLen);
-  });
 
   it('changes what arrives when the filter changes, without restarting', async () => {
     const seen: LifecycleEvent[] = [];

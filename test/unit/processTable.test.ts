@@ -438,3 +438,25 @@ describe('stats and version', () => {
     expect(pids(t.running())).toEqual([1]);
   });
 });
+
+describe('renamed processes (prctl PR_SET_NAME)', () => {
+  it('takes the live comm from stats samples and the final one from the exit', () => {
+    const t = new ProcessTable();
+    t.apply([exec(700, 5, { comm: 'python3' })], at(6));
+    const key = keyOf(700, 5);
+    t.updateStats(new Map([[key, { cpuPct: 1.5, rssKb: 900, comm: 'worker-a' }]]));
+    expect(t.get(key)!.comm).toBe('worker-a');
+    t.apply([exit(700, 5, { code: 0, comm: 'worker-b' })], at(9));
+    expect(t.get(key)!.comm).toBe('worker-b');
+    expect(t.get(key)!.state).toBe('exited');
+  });
+
+  it('keeps the comm when a sample carries none', () => {
+    const t = new ProcessTable();
+    t.apply([exec(701, 5, { comm: 'python3' })], at(6));
+    const v = t.version;
+    t.updateStats(new Map([[keyOf(701, 5), { cpuPct: 0, rssKb: 10 }]]));
+    expect(t.get(keyOf(701, 5))!.comm).toBe('python3');
+    expect(t.version).toBeGreaterThan(v);
+  });
+});

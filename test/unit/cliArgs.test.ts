@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli, UsageError } from '../../src/cliArgs';
+
+const env = {};
+
+describe('parseCli', () => {
+  it('defaults to the UI tracing python and uvicorn with children', () => {
+    const o = parseCli([], env);
+    expect(o.mode).toBe('ui');
+    expect(o.filter).toEqual({ patterns: ['python*', 'uvicorn*'], followChildren: true });
+    expect(o.source).toBe('bpf');
+    expect(o.replaySpeed).toBe('realtime');
+    expect(o.retentionMs).toBe(10_000);
+    expect(o.maxRows).toBe(50_000);
+    expect(o.ringBytes).toBe(8 << 20);
+    expect(o.sort).toEqual({ column: 'started', descending: true });
+    expect(o.color).toBe(true);
+  });
+
+  it('parses the headless modes and their options', () => {
+    const j = parseCli(['--json', '-f', 'uvicorn,gunicorn*', '--no-children', '--duration', '1.5'], env);
+    expect(j).toMatchObject({ mode: 'json', durationSec: 1.5, replaySpeed: 'max' });
+    expect(j.filter).toEqual({ patterns: ['uvicorn', 'gunicorn*'], followChildren: false });
+    const s = parseCli(['--snapshot', 'out.csv', '--sort', 'cpu:desc'], env);
+    expect(s).toMatchObject({ mode: 'snapshot', snapshotPath: 'out.csv', durationSec: 2 });
+    expect(s.sort).toEqual({ column: 'cpu', descending: true });
+    expect(parseCli(['--replay', 'x.ndjson', '--replay-speed', '10'], env)).toMatchObject({ source: 'replay', replaySpeed: 10 });
+    expect(parseCli(['--source', 'proc', '--interval', '0.2'], env)).toMatchObject({ source: 'proc', intervalMs: 200 });
+  });
+
+  it.each([
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--filter', ''], /--filter: empty filter/],
+    [['--filter', 'a*b'], /only allowed at the end/],
+    [['--filter', 'abcdefghijklmnopq'], /longer than 15/],
+    [['--json', '--snapshot', 'a.json'], /cannot be combined/],
+    [['--snapshot', 'a.xml'], /--snapshot: unknown snapshot format/],
+    [['--duration', '0'], /--duration needs a positive number/],
+    [['--duration', 'soon'], /--duration needs a positive number/],
+    [['--source', 'kernel'], /--source must be one of bpf, proc/],
+    [['--replay', 'x', '--source', 'proc'], /cannot be combined/],
+    [['--ring-size', '3'], /power of two/],
+    [['--sort', 'size'], /--sort must be COLUMN/],
+    [['--on-bad-line', 'ignore'], /skip, abort/],
+    [['stray'], /positional/i],
+  ])('rejects %j with one line', (argv, message) => {
+    let err: unknown;
+    try {
+      parseCli(argv, env);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('turns colour off for --no-color and for NO_COLOR', () => {
+    expect(parseCli(['--no-color'], env).color).toBe(false);
+    expect(parseCli([], { NO_COLOR: '1' }).color).toBe(false);
+    expect(parseCli([], { NO_COLOR: '' }).color).toBe(true);
+  });
+
+  it('recognises help and version', () => {
+    expect(parseCli(['-h'], env).mode).toBe('help');
+    expect(parseCli(['--version'], env).mode).toBe('version');
+  });
+});
