@@ -34,28 +34,28 @@ node_modules/.installed: package.json package-lock.json
 
 $(ADDON): $(NATIVE_SRC) | deps
 	@echo "Building BPF programs and native addon"
-	@npx cmake-js build --log-level error >build.log 2>&1 || { cat build.log; exit 1; }
+	@node_modules/.bin/cmake-js build --log-level error >build.log 2>&1 || { cat build.log; exit 1; }
 	@touch $@
 
 $(TS_OUT): $(TS_SRC) tsconfig.json node_modules/.installed
 	@echo "Compiling TypeScript"
-	@rm -rf dist && npx tsc -p tsconfig.json
+	@rm -rf dist && node_modules/.bin/tsc -p tsconfig.json
 	@touch $@
 
 run: all
 	@./bin/lifetop $(ARGS)
 
 test: all
-	@npx vitest run
+	@node_modules/.bin/vitest run
 
 test-unit: all
-	@npx vitest run test/unit
+	@node_modules/.bin/vitest run test/unit
 
 test-kernel: all
-	@npx vitest run test/kernel
+	@node_modules/.bin/vitest run test/kernel
 
 test-tui: all
-	@npx vitest run test/tui
+	@node_modules/.bin/vitest run test/tui
 
 bench: all
 	@bench/overhead.sh

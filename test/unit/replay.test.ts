@@ -8,11 +8,12 @@ import { formatEvent, RecordingError } from '../../src/output/ndjson';
 import { Recorder, ReplaySource, ReplaySpeed } from '../../src/source/replay';
 import { at, exec, exit, fork } from '../support/events';
 
-const FIXTURE = path.join(__dirname, '..', 'fixtures', 'session.ndjson');
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'synthetic.ndjson');
+const RECORDING = path.join(__dirname, '..', 'fixtures', 'session.ndjson');
 
 /**
- * What test/fixtures/session.ndjson must produce. When the fixture is replaced by a new
- * recording, update this table from what that session really did (not from the output).
+ * What test/fixtures/synthetic.ndjson (hand-written edge cases: seeded rows, pid reuse,
+ * multiprocessing children) must produce.
  */
 const EXPECTED_TABLE = [
   { key: '900:12050', state: 'running', exitCode: null, signal: null, seeded: true, label: '/opt/monitor/agent.py' },
@@ -57,7 +58,43 @@ function tableFrom(batches: LifecycleEvent[][]): ProcessTable {
   return table;
 }
 
-describe('the session fixture', () => {
+/**
+ * What the real recording (test/fixtures/record-session.sh, kernel events delivered in
+ * the order two CPUs produced them) must produce, from what that session did: uvicorn
+ * with two workers and its resource tracker still running; jobs.py and its two forked
+ * children (exit 0, exit 3), each running `sh -c true`; a sleeper killed by SIGKILL; a
+ * shell started through a symlink with a hostile name, whose child ran `sleep 0.3`.
+ */
+const JOBS = '/tmp/tmp.AQ1qrvKTOK/jobs.py';
+const RECORDED_TABLE = [
+  { key: '20264:127696', state: 'running', exitCode: null, signal: null, label: 'uvicorn app:app master' },
+  { key: '20266:127712', state: 'running', exitCode: null, signal: null, label: "-c 'from multiprocessing.resource_tracker i…'" },
+  { key: '20267:127713', state: 'running', exitCode: null, signal: null, label: 'uvicorn app:app worker' },
+  { key: '20268:127713', state: 'running', exitCode: null, signal: null, label: 'uvicorn app:app worker' },
+  { key: '20269:127946', state: 'exited', exitCode: 0, signal: 0, label: JOBS },
+  { key: '20270:127949', state: 'exited', exitCode: 0, signal: 0, label: JOBS },
+  { key: '20271:127949', state: 'exited', exitCode: 3, signal: 0, label: JOBS },
+  { key: '20272:127949', state: 'exited', exitCode: 0, signal: 0, label: 'sh -c true' },
+  { key: '20273:127949', state: 'exited', exitCode: 0, signal: 0, label: 'sh -c true' },
+  { key: '20274:127949', state: 'exited', exitCode: 0, signal: 9, label: "-c 'import time; time.sleep(60)'" },
+  { key: '20275:127949', state: 'exited', exitCode: 0, signal: 0,
+    label: '/tmp/tmp.AQ1qrvKTOK/\u001b[2J{bold}\u0007 -c sleep 0.3 evil\nline\u001b[31m{red-fg}' },
+  { key: '20276:127949', state: 'exited', exitCode: 0, signal: 0, label: 'sleep 0.3' },
+];
+
+describe('the real recording', () => {
+  it('replays into the table that session had', async () => {
+    const { batches, warnings } = await replay(RECORDING);
+    expect(warnings).toEqual([]);
+    const rows = tableFrom(batches).view({ sort: { column: 'pid', descending: false }, query: '', showExited: true }, Infinity);
+    expect(rows.map((r) => ({ key: r.key, state: r.state, exitCode: r.exitCode, signal: r.signal, label: r.label })))
+      .toEqual(RECORDED_TABLE);
+    expect(rows.find((r) => r.pid === 20275)!.comm).toBe('\u001b[2J{bold}\u0007');
+    expect(rows.find((r) => r.pid === 20267)!.ppid).toBe(20264);
+  });
+});
+
+describe('the synthetic fixture', () => {
   it('replays into exactly the expected table', async () => {
     const { batches, warnings } = await replay(FIXTURE);
     expect(warnings).toEqual([]);
