@@ -35,7 +35,7 @@ function checkPattern(pattern: string, text: string): void {
   if (NON_PRINTABLE.test(pattern)) throw new FilterError(`pattern ${shown} contains a non-printable character`);
   const star = pattern.indexOf('*');
   if (star !== -1 && star !== pattern.length - 1) {
-    throw new FilterError(`pattern ${shown}: "*" is only allowed at the end`);
+    throw new FilterError(`${shown}: "*" must be the last character`);
   }
   // Counted in bytes: the kernel comm is 15 bytes, not 15 characters.
   const stem = star === -1 ? pattern : pattern.slice(0, -1);

@@ -1,6 +1,7 @@
 // Test helpers: run the real bin/lifetop, spawn real processes, and say
 // plainly why a kernel test is skipped on a machine that cannot run it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -95,3 +96,41 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** BPF program and link ids a process holds, from its fdinfo (Debian's bpftool cannot show pids). */
+export function bpfObjectsOf(pid: number): { progs: number[]; links: number[] } {
+  const progs: number[] = [];
+  const links: number[] = [];
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    let target = '';
+    try {
+      target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    const info = target.includes('bpf') ? fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8') : '';
+    const link = /link_id:\s*(\d+)/.exec(info);
+    const prog = /prog_id:\s*(\d+)/.exec(info);
+    if (target === 'anon_inode:bpf_link' && link) links.push(Number(link[1]));
+    else if (target === 'anon_inode:bpf-prog' && prog) progs.push(Number(prog[1]));
+  }
+  return { progs, links };
+}
+
+/** Ids from the list that the kernel still has loaded (it frees them asynchronously: poll a little). */
+export async function stillLoaded(kind: 'prog' | 'link', ids: number[]): Promise<number[]> {
+  let left = ids;
+  for (let i = 0; i < 50 && left.length > 0; i++) {
+    left = left.filter((id) => spawnSync('bpftool', [kind, 'show', 'id', String(id)]).status === 0);
+    if (left.length > 0) await sleep(100);
+  }
+  return left;
+}
+
+export async function expectDetached(held: { progs: number[]; links: number[] }): Promise<void> {
+  expect(held.progs.length).toBeGreaterThanOrEqual(3);
+  expect(held.links.length).toBeGreaterThanOrEqual(3);
+  expect(await stillLoaded('link', held.links)).toEqual([]);
+  expect(await stillLoaded('prog', held.progs)).toEqual([]);
+}
+

@@ -2,7 +2,8 @@
 // keys in with send-keys, the screen out with capture-pane, and polling until text appears.
 import { spawnSync } from 'node:child_process';
 
-export const SOCKET = 'lifetop-test';
+/** One private tmux server per test process, so test files running side by side never touch each other. */
+export const SOCKET = `lifetop-test-${process.pid}`;
 
 function tmux(args: string[]): string {
   const r = spawnSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });

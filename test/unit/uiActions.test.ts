@@ -96,7 +96,7 @@ describe('filter prompt', () => {
     const out = press(initialViewState(), ['f', 'C-u', ...type('py*thon'), 'enter']);
     expect(out.effects).toEqual([]);
     expect(out.state.prompt?.text).toBe('py*thon');
-    expect(out.state.prompt?.error).toMatch(/only allowed at the end/);
+    expect(out.state.prompt?.error).toMatch(/must be the last character/);
     const edited = press(out.state, ['backspace']);
     expect(edited.state.prompt?.error).toBe('');
     expect(edited.state.prompt?.text).toBe('py*tho');

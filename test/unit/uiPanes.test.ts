@@ -250,10 +250,10 @@ describe('status bar', () => {
 
 describe('prompt, help, details, frame', () => {
   it('prompt shows the text with a cursor and the error, within the width', () => {
-    const p = renderPrompt({ kind: 'filter', text: 'py*x', error: 'pattern "py*x": "*" is only allowed at the end' }, 80, color);
+    const p = renderPrompt({ kind: 'filter', text: 'py*x', error: '"py*x": "*" must be the last character' }, 80, color);
     const shown = plain(p);
     expect(shown).toHaveLength(80);
-    expect(shown).toMatch(/Filter \(comm patterns\)> py\*x {3}pattern/); // text, cursor cell, error
+    expect(shown).toMatch(/Filter \(comm patterns\)> py\*x {3}"py\*x": "\*" must/); // text, cursor cell, error
     expect(p).toContain('{red-fg}');
     const long = plain(renderPrompt({ kind: 'snapshot', text: 'x'.repeat(200) + 'END', error: '' }, 60, color));
     expect(long).toHaveLength(60);

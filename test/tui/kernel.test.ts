@@ -1,0 +1,103 @@
+// The real UI on the real kernel source in tmux: a python3 process appears, logs
+// EXEC and EXIT; the filter prompt retargets the kernel live; hostile names stay
+// text; `q` leaves nothing loaded.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bpfObjectsOf, bpfUnavailable, expectDetached, REAL_PYTHON, ROOT, skipReason } from '../support/lifetop';
+import { killServer, Pane, tmuxAvailable } from './tmux';
+
+const skip = skipReason(bpfUnavailable() ?? (tmuxAvailable() ? null : 'tmux is not installed'));
+
+let pane: Pane | null = null;
+let tmp = '';
+const children: ChildProcess[] = [];
+
+function launch(): { pane: Pane; pid: () => number } {
+  const pidFile = path.join(tmp, `lifetop-${Date.now()}.pid`);
+  // exec keeps the pid, so the test knows which process holds the BPF objects.
+  const cmd = `cd ${ROOT} && echo $$ > ${pidFile} && exec env LANG=C.UTF-8 node bin/lifetop`;
+  pane = Pane.start(`k-${process.pid}-${Date.now()}`, `sh -c '${cmd}'; echo "EXITED $?"; sleep 600`, 80, 24);
+  return { pane, pid: () => Number(fs.readFileSync(pidFile, 'utf8')) };
+}
+
+function spawnKid(cmd: string, args: string[]): ChildProcess {
+  const c = spawn(cmd, args, { stdio: 'ignore' });
+  children.push(c);
+  return c;
+}
+
+/** The table line for a pid (first column). */
+function rowOf(screen: string, pid: number): string | undefined {
+  return screen.split('\n').find((l) => new RegExp(`^\\s*${pid}\\s`).test(l));
+}
+
+describe.skipIf(skip)('lifetop UI on the kernel source', () => {
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-tuik-'));
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    pane?.kill();
+    pane = null;
+  });
+  afterAll(() => {
+    killServer();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('shows a new python3 process, its EXEC line, then its exit; q leaves nothing loaded', async () => {
+    const ui = launch();
+    await ui.pane.waitFor(/bpf: python\*,uvicorn\*/, 'the status bar of the bpf source');
+    const held = bpfObjectsOf(ui.pid());
+    const kid = spawnKid(REAL_PYTHON, ['-c', 'import time; time.sleep(2); raise SystemExit(4)']);
+    const pid = kid.pid!;
+    const running = await ui.pane.waitFor((s) => /run/.test(rowOf(s, pid) ?? '') && s.includes(`EXEC ${pid}<-`), 'the running row and EXEC line');
+    expect(rowOf(running, pid)).toContain('python3');
+    const exited = await ui.pane.waitFor((s) => /exit 4/.test(rowOf(s, pid) ?? '') && s.includes(`EXIT ${pid}<-`), 'the exit');
+    expect(exited).toMatch(new RegExp(`EXIT ${pid}<-\\d+ python3 exit 4`));
+    ui.pane.send('q');
+    await ui.pane.waitFor(/EXITED 0/, 'lifetop to exit 0');
+    expect(ui.pane.format('#{alternate_on}')).toBe('0');
+    await expectDetached(held);
+  });
+
+  it('applies a new kernel filter typed at the / prompt', async () => {
+    const ui = launch();
+    await ui.pane.waitFor(/bpf: python\*,uvicorn\*/, 'the status bar');
+    ui.pane.send('/');
+    await ui.pane.waitFor(/Filter \(comm patterns\)>/, 'the filter prompt');
+    ui.pane.send('C-u');
+    ui.pane.type('sleep');
+    ui.pane.send('Enter');
+    await ui.pane.waitFor(/bpf: sleep/, 'the new filter in the status bar');
+    const kid = spawnKid('sleep', ['5']);
+    const screen = await ui.pane.waitFor((s) => rowOf(s, kid.pid!) !== undefined, 'the sleep process in the table');
+    expect(rowOf(screen, kid.pid!)).toMatch(/sleep/);
+    ui.pane.send('/');
+    await ui.pane.waitFor(/Filter \(comm patterns\)>/, 'the filter prompt again');
+    ui.pane.send('C-u');
+    ui.pane.type('bad*pattern');
+    ui.pane.send('Enter');
+    await ui.pane.waitFor(/bad\*pattern.*"\*" must be/, 'the error shown in the prompt');
+    ui.pane.send('Escape');
+    await ui.pane.waitFor(/bpf: sleep/, 'the old filter kept');
+  });
+
+  it('shows a hostile comm (prctl) and argv as escaped text, without clearing the screen', async () => {
+    const ui = launch();
+    await ui.pane.waitFor(/bpf: python\*,uvicorn\*/, 'the status bar');
+    const code = "#\x1b[2J\x07{bold}\nimport ctypes, time\nctypes.CDLL(None).prctl(15, b'\\x1b[2J\\x07{bold}', 0, 0, 0)\ntime.sleep(6)";
+    const kid = spawnKid(REAL_PYTHON, ['-c', code, '{red-fg}\x1b[31m']);
+    const screen = await ui.pane.waitFor((s) => (rowOf(s, kid.pid!) ?? '').includes('\\x1b[2J'), 'the renamed process, escaped');
+    const row = rowOf(screen, kid.pid!)!;
+    expect(row).toContain('\\x1b[2J\\x07'); // comm from prctl, ESC and BEL shown as text
+    expect(screen).toContain('{bold}');
+    expect(screen.split('\n')[0]).toMatch(/bpf: python/); // the status bar is still there: nothing cleared the screen
+    ui.pane.send('Enter'); // details popup: full argv, escaped too
+    const details = await ui.pane.waitFor(/\{red-fg\}\\x1b\[31m/, 'the hostile argv in the details popup');
+    expect(details).not.toContain('\x1b');
+  });
+});
