@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { LifecycleEvent } from '../../src/model/types';
 import { BpfSource } from '../../src/source/bpf';
 import {
-  BIN, bpfObjectsOf, bpfUnavailable, expectDetached, REAL_PYTHON, run, skipReason, sleep, startLifetop, stopLifetop,
+  BIN, bpfObjectsOf, bpfUnavailable, nobodyUnavailable, expectDetached, REAL_PYTHON, run, skipReason, sleep, startLifetop, stopLifetop,
 } from '../support/lifetop';
 
 const skip = skipReason(bpfUnavailable());
@@ -70,7 +70,7 @@ describe.skipIf(skip)('tracer control', () => {
     await expectDetached(held);
   });
 
-  it('explains in one line that root is needed, with a non-zero exit', () => {
+  it.skipIf(skipReason(nobodyUnavailable()))('explains in one line that root is needed, with a non-zero exit', () => {
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, '--json'], {
       encoding: 'utf8', timeout: 20_000,
     });

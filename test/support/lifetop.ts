@@ -17,8 +17,18 @@ export function bpfUnavailable(): string | null {
 }
 
 export function skipReason(reason: string | null): boolean {
-  if (reason) process.stderr.write(`SKIPPED kernel tests: ${reason}\n`);
+  if (reason) process.stderr.write(`SKIPPED: ${reason}\n`);
   return reason !== null;
+}
+
+/** Runs a command as an unprivileged user: `nobody` via setpriv when we are root, else as we are. */
+export const AS_NOBODY = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+
+/** Why an unprivileged run cannot be tested here (the checkout is not readable by nobody), or null. */
+export function nobodyUnavailable(): string | null {
+  if (AS_NOBODY.length === 0) return null;
+  const r = spawnSync(AS_NOBODY[0], [...AS_NOBODY.slice(1), 'test', '-r', path.join(ROOT, 'dist', 'cli.js')]);
+  return r.status === 0 ? null : `user nobody cannot read ${ROOT}/dist (checkout in a private directory)`;
 }
 
 /** The real interpreter behind whatever `python3` on PATH is (a pyenv shim here). */
@@ -34,8 +44,9 @@ export interface Running {
 }
 
 /** Starts `lifetop ARGS --verbose` and resolves once it reports it is tracing. */
-export async function startLifetop(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, ...args, '--verbose'], {
+export async function startLifetop(args: string[], opts: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): Promise<Running> {
+  const argv = [...(opts.prefix ?? []), process.execPath, BIN, ...args, '--verbose'];
+  const child = spawn(argv[0], argv.slice(1), {
     cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
