@@ -6,6 +6,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -176,7 +178,13 @@ void Tracer::Load(Napi::Env env) {
   bpf_program__set_autoload(skel_->progs.handle_exit_group_dead, group_dead);
   bpf_program__set_autoload(skel_->progs.handle_exit_live, !group_dead);
 
+  // The verifier gives up with EAGAIN when a signal is pending (a profiler's
+  // SIGPROF, a busy parent's SIGCHLD): hold them on this thread while it runs.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
   int err = lifecycle_bpf__load(skel_);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (err) {
     lifecycle_bpf__destroy(skel_);
     skel_ = nullptr;

@@ -76,7 +76,10 @@ async function runJson(opts: CliOptions, source: EventSource, recorder?: Recorde
   source.start((events: LifecycleEvent[]) => {
     recorder?.write(events);
     count += events.length;
-    if (open) out.write(events.map(formatEvent).join('\n') + '\n');
+    if (!open) return;
+    let text = '';
+    for (const ev of events) text += formatEvent(ev) + '\n'; // one write per batch
+    out.write(text);
   });
   if (source.kind !== 'replay') {
     // Follow exits of already-running matches, without printing them as new.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventToJson, formatEvent, parseEvent, RecordingError } from '../../src/output/ndjson';
+import { escapeInvisible, eventToJson, formatEvent, parseEvent, RecordingError } from '../../src/output/ndjson';
 import type { LifecycleEvent } from '../../src/model/types';
 import { exec, exit, fork } from '../support/events';
 
@@ -102,4 +102,32 @@ describe('parseEvent', () => {
       expect((caught as Error).message).not.toContain('\n');
     });
   }
+});
+
+describe('formatEvent fast path', () => {
+  // The hand-built line must equal the reference serialisation exactly, key order included.
+  const reference = (ev: LifecycleEvent) => escapeInvisible(JSON.stringify(eventToJson(ev)));
+  const hostile = '\x1b[2J{bold}\x07"\\\n\u009b\u2028é😀';
+  const base = {
+    time: Date.UTC(2026, 10, 23, 7, 30, 4, 5) + 0.75, pid: 10, ppid: 1, tid: 11, uid: 0, comm: hostile,
+    start: 676997608408, startedAt: Date.UTC(2026, 10, 23, 7, 30, 0, 999) + 0.2, cgroupId: '18446744073709551615',
+  };
+  const cases: LifecycleEvent[] = [
+    { ...base, type: 'exec', filename: hostile, args: ['a', hostile, ''], argsTruncated: true },
+    { ...base, type: 'exec', filename: '', args: [], argsTruncated: false, seeded: true },
+    { ...base, type: 'exit', exitCode: -1, signal: 9, coreDumped: true, durationMs: 1.25, cpuMs: NaN },
+    { ...base, type: 'exit', exitCode: 0, signal: 0, coreDumped: false, durationMs: 0, cpuMs: 0, unknownStatus: true },
+    { ...base, type: 'fork', childPid: 12, childStart: 2 ** 60 },
+    { ...base, type: 'fork', childPid: 12, childStart: 1, time: 0, startedAt: 999 },
+  ];
+  it.each(cases.map((c, i) => [i, c] as const))('case %i equals the reference', (_i, ev) => {
+    expect(formatEvent(ev)).toBe(reference(ev));
+  });
+
+  it('formats times as toISOString does, across second boundaries', () => {
+    for (const t of [0, 999, 1000, 1001.9, Date.UTC(2026, 0, 1) - 1, Date.UTC(2026, 0, 1), 1.7e12 + 123.456]) {
+      const ev: LifecycleEvent = { ...base, time: t, type: 'fork', childPid: 1, childStart: 1 };
+      expect(JSON.parse(formatEvent(ev)).time).toBe(new Date(t).toISOString());
+    }
+  });
 });
