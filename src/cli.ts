@@ -122,17 +122,26 @@ async function runSnapshot(opts: CliOptions, session: Session): Promise<number> 
 
 async function runInterface(opts: CliOptions, session: Session): Promise<number> {
   // Loaded only here: blessed costs start-up time the headless modes need not pay.
-  const { runUi, restoreTerminal } = await import('./ui/app');
+  const { runUi, restoreTerminal, capturedStderr } = await import('./ui/app');
+  // While the screen is up, stderr is held back; afterwards lifetop's own warnings
+  // (e.g. malformed recording lines) are shown, and everything else under --verbose.
+  const replayHeld = () => {
+    for (const text of capturedStderr()) {
+      if (opts.verbose || text.startsWith('lifetop: ')) process.stderr.write(text);
+    }
+  };
   session.start();
   signalHandler = (code) => {
     restoreTerminal();
     session.stop();
+    replayHeld();
     process.exit(code === 130 ? EXIT_OK : code);
   };
   try {
-    return await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort, filterText: opts.filterText });
+    return await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort });
   } finally {
     session.stop();
+    replayHeld();
   }
 }
 

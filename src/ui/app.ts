@@ -23,7 +23,7 @@ import { frame, type Segment } from './text';
 import { makeTheme, type Theme } from './theme';
 import { initialViewState, syncSelection, viewOptions, viewOptionsChanged, type ViewState } from './viewState';
 
-export { restoreTerminal } from './terminal';
+export { capturedStderr, restoreTerminal } from './terminal';
 
 /** What the UI needs from the lead's Session (structural, so tests can hand in a fake). */
 export interface UiSession {
