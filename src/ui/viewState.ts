@@ -92,7 +92,10 @@ export function ensureVisible(selected: number, scroll: number, count: number, p
  */
 export function syncSelection(s: ViewState, rows: readonly { key: string }[], page: number): ViewState {
   let selected = s.selected;
-  if (s.selectedKey !== null && rows[selected]?.key !== s.selectedKey) {
+  // At the very top the view stays pinned there, as top's does: new rows sorted above
+  // must show, not push the view down. Once the user moves, the selection follows its row.
+  const pinned = s.selected === 0 && s.scroll === 0;
+  if (!pinned && s.selectedKey !== null && rows[selected]?.key !== s.selectedKey) {
     const found = rows.findIndex((r) => r.key === s.selectedKey);
     if (found >= 0) selected = found;
   }

@@ -285,6 +285,17 @@ describe('selection follows rows', () => {
     expect(s.scroll + 10).toBeGreaterThan(24);
   });
 
+  it('stays pinned to the top when the user has not moved, so new rows sorted first show', () => {
+    const rows = rowsOf(30);
+    let s = syncSelection(initialViewState(), rows, 10);
+    expect(s.selectedKey).toBe(rows[0].key);
+    const newer = [{ key: '2000:1' }, { key: '2001:1' }, ...rows];
+    s = syncSelection(s, newer, 10);
+    expect(s.selected).toBe(0);
+    expect(s.scroll).toBe(0);
+    expect(s.selectedKey).toBe('2000:1');
+  });
+
   it('clamps the index when the selected row disappears', () => {
     let s = press(initialViewState(), ['end'], ctx({ rows: rowsOf(20) })).state;
     s = syncSelection(s, rowsOf(5), 10);
