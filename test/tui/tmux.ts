@@ -25,9 +25,19 @@ export class Pane {
 
   /** Start `command` (run by sh) in a width x height session; the pane stays after exit so its status can be read. */
   static start(name: string, command: string, width = 80, height = 24): Pane {
-    tmux(['new-session', '-d', '-x', String(width), '-y', String(height), '-s', name, command,
-      ';', 'set-option', '-t', name, 'remain-on-exit', 'on']);
-    return new Pane(name);
+    const args = ['new-session', '-d', '-x', String(width), '-y', String(height), '-s', name, command,
+      ';', 'set-option', '-t', name, 'remain-on-exit', 'on'];
+    // Killing the previous test's last session makes the server exit; a new-session that
+    // reaches it while it is going says so. Connect again (bounded) rather than fail.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        tmux(args);
+        return new Pane(name);
+      } catch (err) {
+        if (attempt >= 5 || !/server exited unexpectedly/.test((err as Error).message)) throw err;
+        spawnSync('sleep', ['0.1']);
+      }
+    }
   }
 
   /** Named keys (Enter, Escape, Down, F6, C-u) or literal text with `literal`. */
