@@ -96,6 +96,13 @@ describe.skipIf(skip)('lifetop UI on the kernel source', () => {
     expect(row).toContain('\\x1b[2J\\x07'); // comm from prctl, ESC and BEL shown as text
     expect(screen).toContain('{bold}');
     expect(screen.split('\n')[0]).toMatch(/bpf: python/); // the status bar is still there: nothing cleared the screen
+    // Other tests run python too: narrow the table to this process, then open its details.
+    ui.pane.send('\\');
+    await ui.pane.waitFor(/Search/i, 'the search prompt');
+    ui.pane.type('red-fg');
+    ui.pane.send('Enter');
+    await ui.pane.waitFor((s) => rowOf(s, kid.pid!) !== undefined && s.split('\n').filter((l) => /^\s*\d+\s/.test(l)).length === 1,
+      'only the hostile row left');
     ui.pane.send('Enter'); // details popup: full argv, escaped too
     const details = await ui.pane.waitFor(/\{red-fg\}\\x1b\[31m/, 'the hostile argv in the details popup');
     expect(details).not.toContain('\x1b');
