@@ -1,6 +1,6 @@
 // `--source proc` for users without BPF privileges: run as nobody, a python
 // process that lives longer than the polling interval appears, and so does its exit.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +27,25 @@ describe.skipIf(skipReason(nobodyUnavailable()))('the /proc source as an unprivi
     expect(exit.start).toBe(exec.start);
     expect(exit.unknown_status).toBe(true); // /proc cannot know the exit status: said, not invented
     expect(exit.duration_ms).toBeGreaterThan(1000);
+  });
+
+  // Not root: the unit test in test/unit/snapshot.test.ts covers this directly.
+  it.skipIf(AS_NOBODY.length === 0)('keeps the old snapshot and says why when the directory is not writable', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-ro-'));
+    fs.chmodSync(dir, 0o755); // readable, not writable, by nobody
+    const file = path.join(dir, 'snap.json');
+    fs.writeFileSync(file, 'old');
+    try {
+      const fixture = path.join(__dirname, '..', 'fixtures', 'session.ndjson');
+      const argv = [...AS_NOBODY, process.execPath, BIN, '--replay', fixture, '--snapshot', file];
+      const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual([`lifetop: cannot write snapshot ${file}: no permission to write in ${dir}`]);
+      expect(fs.readFileSync(file, 'utf8')).toBe('old');
+      expect(fs.readdirSync(dir)).toEqual(['snap.json']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('builds the same table for a snapshot', async () => {
