@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli, UsageError } from '../../src/cliArgs';
+import { expectOneLineError } from '../support/errors';
 
 const env = {};
 
@@ -44,15 +45,7 @@ describe('parseCli', () => {
     [['--on-bad-line', 'ignore'], /skip, abort/],
     [['stray'], /positional/i],
   ])('rejects %j with one line', (argv, message) => {
-    let err: unknown;
-    try {
-      parseCli(argv, env);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toMatch(message);
-    expect((err as Error).message).not.toContain('\n');
+    expectOneLineError(() => parseCli(argv, env), UsageError, message);
   });
 
   it('turns colour off for --no-color and for NO_COLOR', () => {

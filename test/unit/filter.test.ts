@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectOneLineError } from '../support/errors';
 import { COMM_MAX, DEFAULT_FILTER, FilterError, formatFilter, matchComm, MAX_PATTERNS, parseFilter } from '../../src/model/filter';
 
 describe('parseFilter', () => {
@@ -34,15 +35,7 @@ describe('parseFilter', () => {
   ];
   for (const [what, text, message] of bad) {
     it(`rejects ${what} with one line naming the problem`, () => {
-      let caught: unknown;
-      try {
-        parseFilter(text);
-      } catch (err) {
-        caught = err;
-      }
-      expect(caught).toBeInstanceOf(FilterError);
-      expect((caught as Error).message).toMatch(message);
-      expect((caught as Error).message).not.toContain('\n');
+      expectOneLineError(() => parseFilter(text), FilterError, message);
     });
   }
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectOneLineError } from '../support/errors';
 import { escapeInvisible, eventToJson, formatEvent, parseEvent, RecordingError } from '../../src/output/ndjson';
 import type { LifecycleEvent } from '../../src/model/types';
 import { exec, exit, fork } from '../support/events';
@@ -91,15 +92,7 @@ describe('parseEvent', () => {
   ];
   for (const [what, line, reason] of bad) {
     it(`rejects ${what} with a short reason`, () => {
-      let caught: unknown;
-      try {
-        parseEvent(line);
-      } catch (err) {
-        caught = err;
-      }
-      expect(caught).toBeInstanceOf(RecordingError);
-      expect((caught as Error).message).toMatch(reason);
-      expect((caught as Error).message).not.toContain('\n');
+      expectOneLineError(() => parseEvent(line), RecordingError, reason);
     });
   }
 });
