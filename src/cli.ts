@@ -8,7 +8,7 @@ import { formatEvent } from './output/ndjson';
 import { writeSnapshot } from './output/snapshot';
 import { BpfSource } from './source/bpf';
 import type { NativeError } from './source/native';
-import { ProcSource, scanProc, seedEvents } from './source/procfs';
+import { ProcSource, seedFromProc } from './source/procfs';
 import { Recorder, ReplaySource } from './source/replay';
 import { userNames } from './source/users';
 import { Session } from './session';
@@ -52,10 +52,12 @@ function ending(opts: CliOptions, source: EventSource): Promise<void> {
  */
 let signalHandler: ((code: number) => void) | undefined;
 let signalled!: Promise<number>;
+let signalCode: number | undefined;
 
 function installSignals(): void {
   signalled = new Promise((resolve) => {
     const fire = (code: number) => {
+      signalCode = code;
       signalHandler?.(code);
       resolve(code);
     };
@@ -81,14 +83,18 @@ async function runJson(opts: CliOptions, source: EventSource, recorder?: Recorde
     for (const ev of events) text += formatEvent(ev) + '\n'; // one write per batch
     out.write(text);
   });
-  if (source.kind !== 'replay') {
+  if (source.kind === 'bpf') {
     // Follow exits of already-running matches, without printing them as new.
-    source.track(seedEvents(scanProc(), opts.filter, Date.now()).map((e) => e.pid));
+    source.track(seedFromProc(opts.filter, Date.now()).map((e) => e.pid));
   }
   if (opts.verbose) warn(`tracing ${opts.filterText}${opts.filter.followChildren ? ' and children' : ''} (${source.kind})`);
   const code = await new Promise<number>((resolve) => {
-    signalled.then(resolve);
-    out.on('error', () => resolve(EXIT_OK));
+    signalled.then(() => resolve(EXIT_OK)); // Ctrl-C, kill, hang-up: the way to end a stream
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') return resolve(EXIT_OK);
+      warn(`cannot write events: ${err.message}`); // a full disk must not look like success
+      resolve(EXIT_FAIL);
+    });
     ending(opts, source).then(() => resolve(EXIT_OK), (err: Error) => {
       warn(err.message);
       resolve(EXIT_FAIL);
@@ -99,7 +105,7 @@ async function runJson(opts: CliOptions, source: EventSource, recorder?: Recorde
     const c = source.counters();
     warn(`stopped: events=${count} drops=${c?.drops ?? 0} track_fails=${c?.trackFails ?? 0}`);
   }
-  return code === 130 || code === 143 || code === 129 ? EXIT_OK : code;
+  return code;
 }
 
 async function runSnapshot(opts: CliOptions, session: Session): Promise<number> {
@@ -123,25 +129,20 @@ async function runSnapshot(opts: CliOptions, session: Session): Promise<number> 
 async function runInterface(opts: CliOptions, session: Session): Promise<number> {
   // Loaded only here: blessed costs start-up time the headless modes need not pay.
   const { runUi, restoreTerminal, capturedStderr } = await import('./ui/app');
-  // While the screen is up, stderr is held back; afterwards lifetop's own warnings
-  // (e.g. malformed recording lines) are shown, and everything else under --verbose.
-  const replayHeld = () => {
-    for (const text of capturedStderr()) {
-      if (opts.verbose || text.startsWith('lifetop: ')) process.stderr.write(text);
-    }
-  };
-  session.start();
-  signalHandler = (code) => {
-    restoreTerminal();
-    session.stop();
-    replayHeld();
-    process.exit(code === 130 ? EXIT_OK : code);
-  };
+  // A signal restores the terminal, which ends runUi: the same path as `q`, so the
+  // session stops and the recording is closed by main's finally.
+  signalHandler = () => restoreTerminal();
   try {
+    session.start();
+    if (signalCode !== undefined) return EXIT_OK; // a signal came while loading: never open the screen
     return await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort });
   } finally {
     session.stop();
-    replayHeld();
+    // While the screen was up stderr was held back: show lifetop's own warnings
+    // (e.g. malformed recording lines), and everything under --verbose.
+    for (const text of capturedStderr()) {
+      if (opts.verbose || text.startsWith('lifetop: ')) process.stderr.write(text);
+    }
   }
 }
 
@@ -192,14 +193,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** The process entry (bin/lifetop): run, set the exit code, never print a stack unless asked. */
+export function run(argv: string[] = process.argv.slice(2)): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
     (err: unknown) => {
-      warn(explain(err, process.argv.includes('--verbose')));
+      warn(explain(err, argv.includes('--verbose')));
       process.exitCode = EXIT_FAIL;
     },
   );
 }
+
+if (require.main === module) run();

@@ -1,13 +1,13 @@
 // Command-line contract (DESIGN.md "CLI contract"): parse argv into validated
 // options, or a UsageError with a one-line message (exit code 2). Pure.
 import { parseArgs } from 'node:util';
-import { DEFAULT_FILTER, FilterError, parseFilter } from './model/filter';
+import { DEFAULT_FILTER, FilterError, formatFilter, parseFilter } from './model/filter';
 import type { FilterSpec, SourceKind } from './model/types';
 import { SORT_COLUMNS, type SortColumn, type SortSpec } from './model/processTable';
 import { formatFor } from './output/snapshot';
+import type { ReplaySpeed } from './source/replay';
 
 export type Mode = 'ui' | 'json' | 'snapshot' | 'help' | 'version';
-export type ReplaySpeed = 'max' | 'realtime' | number;
 
 export interface CliOptions {
   mode: Mode;
@@ -160,7 +160,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   return {
     mode,
     filter: { patterns, followChildren: !values['no-children'] },
-    filterText: patterns.join(','),
+    filterText: formatFilter(patterns),
     snapshotPath: values.snapshot,
     durationSec: duration,
     recordPath: values.record,

@@ -6,7 +6,7 @@ import { EventLog } from './model/eventLog';
 import { ProcessTable } from './model/processTable';
 import { EventCounter, Rates } from './model/rates';
 import type { Counters, EventSource, FilterSpec, LifecycleEvent } from './model/types';
-import { aliveKeys, scanProc, seedEvents, StatsSampler } from './source/procfs';
+import { aliveKeys, seedFromProc, StatsSampler } from './source/procfs';
 import type { Recorder } from './source/replay';
 
 const TICK_MS = 100;
@@ -35,7 +35,6 @@ export class Session extends EventEmitter {
   private readonly live: boolean;
   private timers: NodeJS.Timeout[] = [];
   private running = false;
-  private events = 0;
   private recent: { at: number; n: number }[] = [];
   /** Replay runs on the recording's clock, so ages and retention read as they did then. */
   private virtualNow = 0;
@@ -83,10 +82,6 @@ export class Session extends EventEmitter {
     this.emit('change');
   }
 
-  totalEvents(): number {
-    return this.events;
-  }
-
   eventsPerSec(): number {
     const cutoff = Date.now() - 1000;
     return this.recent.filter((r) => r.at >= cutoff).reduce((sum, r) => sum + r.n, 0);
@@ -98,11 +93,6 @@ export class Session extends EventEmitter {
 
   counters(): Counters {
     return this.source.counters() ?? this.derived.counters();
-  }
-
-  /** Force the pending events into the model now (headless modes, tests). */
-  flush(): void {
-    this.tick();
   }
 
   private every(ms: number, fn: () => void): void {
@@ -117,7 +107,7 @@ export class Session extends EventEmitter {
   }
 
   private seed(): void {
-    const seeds = seedEvents(scanProc(), this.filter, Date.now());
+    const seeds = seedFromProc(this.filter, Date.now());
     this.source.track(seeds.map((e) => e.pid));
     this.opts.recorder?.write(seeds);
     for (const ev of seeds) this.pending.push(ev);
@@ -132,7 +122,6 @@ export class Session extends EventEmitter {
       const fresh = batch.filter((e) => !(e.type === 'exec' && e.seeded));
       this.log.push(fresh);
       this.derived.add(fresh);
-      this.events += fresh.length;
       this.recent.push({ at: Date.now(), n: fresh.length });
       if (this.recent.length > 64) this.recent.splice(0, this.recent.length - 64);
     }

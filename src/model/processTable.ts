@@ -114,7 +114,10 @@ export class ProcessTable {
       if (!row || (row.cpuPct === s.cpuPct && row.rssKb === s.rssKb && row.comm === comm)) continue;
       row.cpuPct = s.cpuPct;
       row.rssKb = s.rssKb;
-      if (comm !== undefined) row.comm = comm;
+      if (comm !== undefined && comm !== row.comm) {
+        row.comm = comm;
+        this.searchText.delete(row); // the display search must find the new name
+      }
       changed = true;
     }
     if (changed) this.changes++;
@@ -218,7 +221,10 @@ export class ProcessTable {
       return;
     }
     row.state = 'exited';
-    row.comm = ev.comm; // the name it died with: it may have renamed itself since exec
+    if (row.comm !== ev.comm) {
+      row.comm = ev.comm; // the name it died with: it may have renamed itself since exec
+      this.searchText.delete(row);
+    }
     row.exitCode = ev.unknownStatus ? null : ev.exitCode;
     row.signal = ev.unknownStatus ? null : ev.signal;
     row.coreDumped = ev.coreDumped;

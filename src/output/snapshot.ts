@@ -6,6 +6,10 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { format } from 'date-fns';
 import { ProcessRow, SortSpec } from '../model/processTable';
+// The text snapshot is the table "as on screen": the same cell formatters and sanitizer
+// as the UI (both pure, neither loads blessed).
+import { formatAge, formatCpu, rowAgeMs, stateText } from '../ui/format';
+import { clean } from '../ui/sanitize';
 import { escapeInvisible } from './ndjson';
 
 export interface SnapshotMeta { takenAt: number; filter: string; sort: SortSpec }
@@ -44,8 +48,12 @@ export function snapshotCsv(rows: ProcessRow[], now: number): string {
   return lines.join('\r\n') + '\r\n';
 }
 
+// Data stays data (newlines and tabs are kept, quoted), but a terminal escape in a comm or
+// argv must not run when someone cats the file: other controls become \xNN.
+const CSV_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
 function csvField(value: string | number | null): string {
-  const s = value === null ? '' : String(value);
+  const s = value === null ? '' : String(value).replace(CSV_CONTROL, (ch) => '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0'));
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -54,8 +62,8 @@ export function snapshotText(rows: ProcessRow[], now: number): string {
   const header = ['PID', 'PPID', 'USER', 'COMM', 'LABEL', 'STARTED', 'AGE', 'CPU%', 'RSS', 'STATE'];
   const rightAligned = new Set(['PID', 'PPID', 'AGE', 'CPU%', 'RSS']);
   const table = [header, ...rows.map((r) => [
-    String(r.pid), String(r.ppid), visible(r.user), visible(r.comm), shorten(visible(r.label), TEXT_LABEL_MAX),
-    startedText(r.startedAt, now), durationText(now - r.startedAt), r.cpuPct === null ? '-' : r.cpuPct.toFixed(1),
+    String(r.pid), String(r.ppid), clean(r.user), clean(r.comm), shorten(clean(r.label), TEXT_LABEL_MAX),
+    startedText(r.startedAt, now), formatAge(rowAgeMs(r, now)), formatCpu(r.cpuPct),
     r.rssKb === null ? '-' : String(r.rssKb), stateText(r),
   ])];
   const widths = header.map((_, col) => Math.max(...table.map((line) => line[col].length)));
@@ -66,41 +74,19 @@ export function snapshotText(rows: ProcessRow[], now: number): string {
   return lines.join('\n') + '\n';
 }
 
-/** Control characters (C0, DEL, C1) and line separators as visible escapes. */
-export function visible(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
-    const code = ch.charCodeAt(0);
-    return code <= 0xff ? '\\x' + code.toString(16).padStart(2, '0') : '\\u' + code.toString(16);
-  });
-}
-
 function shorten(s: string, max: number): string {
   return s.length > max ? s.slice(0, max - 3) + '...' : s;
 }
 
+/** Seconds it has run, or lived if it ended: the AGE column, to the millisecond. */
 function ageSeconds(r: ProcessRow, now: number): number {
-  return Math.round(now - r.startedAt) / 1000;
+  return Math.round(rowAgeMs(r, now)) / 1000;
 }
 
 /** ps-style: time of day when it started today, the date otherwise. */
 function startedText(startedAt: number, now: number): string {
   const sameDay = format(startedAt, 'yyyyMMdd') === format(now, 'yyyyMMdd');
   return format(startedAt, sameDay ? 'HH:mm:ss' : 'yyyy-MM-dd');
-}
-
-export function durationText(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const two = (n: number) => String(n).padStart(2, '0');
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h${two(Math.floor(s / 60) % 60)}m`;
-  return `${Math.floor(s / 86400)}d${two(Math.floor(s / 3600) % 24)}h`;
-}
-
-function stateText(r: ProcessRow): string {
-  if (r.state !== 'exited') return r.state;
-  if (r.signal) return `sig ${r.signal}${r.coreDumped ? ' core' : ''}`;
-  return r.exitCode === null ? 'exited' : `exit ${r.exitCode}`;
 }
 
 export function formatFor(file: string): SnapshotFormat {

@@ -152,11 +152,15 @@ export function tracedSet<T extends { pid: number; ppid: number; comm: string }>
   if (filter.followChildren) {
     const children = new Map<number, T[]>();
     for (const p of procs) {
-      if (p.pid !== p.ppid) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+      if (p.pid === p.ppid) continue;
+      const list = children.get(p.ppid);
+      if (list) list.push(p);
+      else children.set(p.ppid, [p]);
     }
+    // Breadth-first with a cursor: linear even under "*" (pid 1 and kthreadd have hundreds of children).
     const queue = [...traced];
-    for (let p = queue.shift(); p; p = queue.shift()) {
-      for (const child of children.get(p.pid) ?? []) {
+    for (let i = 0; i < queue.length; i++) {
+      for (const child of children.get(queue[i].pid) ?? []) {
         if (!traced.has(child)) {
           traced.add(child);
           queue.push(child);
@@ -165,6 +169,20 @@ export function tracedSet<T extends { pid: number; ppid: number; comm: string }>
     }
   }
   return procs.filter((p) => traced.has(p));
+}
+
+/**
+ * Seed events for what runs now and the filter traces. Filters on the stat files first and
+ * reads status, cmdline and exe only for the matches: it runs at start-up and on every
+ * filter change, on the UI's thread.
+ */
+export function seedFromProc(filter: FilterSpec, now: number): ExecEvent[] {
+  const infos: ProcInfo[] = [];
+  for (const stat of tracedSet(scanStats(), filter)) {
+    const info = infoFromStat(stat);
+    if (info) infos.push(info);
+  }
+  return seedEvents(infos, filter, now);
 }
 
 /** Exec events (seeded: true) for the traced processes, oldest first so parents precede children. */

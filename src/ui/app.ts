@@ -55,8 +55,6 @@ export interface UiOptions {
   snapshotDir?: string;
   /** Initial sort (e.g. from the command line). */
   sort?: SortSpec;
-  /** Accepted for the CLI's convenience; the live filter is always read from the session. */
-  filterText?: string;
   /** Terminal streams (default stdin/stdout); tests drive the UI through pipes. */
   io?: TerminalIo;
 }

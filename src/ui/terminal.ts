@@ -88,6 +88,8 @@ export function openScreen(choice: TerminalChoice, io: TerminalIo = { input: pro
     restoreTerminal();
     throw err;
   }
+  // An uncaught exception anywhere (a timer, a source) must not leave the alternate screen up.
+  process.once('exit', restoreTerminal);
   // In a UTF-8 locale send line characters as UTF-8, not via the DEC alternate character set: ACS
   // breaks in some terminals over SSH (what ncurses' NCURSES_NO_UTF8_ACS does, which blessed honours).
   if (choice.utf8) (screen.tput as unknown as { brokenACS: boolean }).brokenACS = true;

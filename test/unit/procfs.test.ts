@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aliveKeys, parseStat, ProcInfo, ProcSource, readProc, scanProc, seedEvents, StatsSampler } from '../../src/source/procfs';
+import { aliveKeys, parseStat, ProcInfo, ProcSource, readProc, scanProc, seedEvents, seedFromProc, StatsSampler } from '../../src/source/procfs';
 import { ExecEvent, ExitEvent, LifecycleEvent, processKey } from '../../src/model/types';
 
 /** A stat line as the kernel writes it, with fields 3..52 after the comm. */
@@ -207,4 +207,15 @@ describe('ProcSource', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(events.filter((e) => e.pid === child.pid)).toEqual([]);
   }, 20_000);
+});
+
+describe('seedFromProc', () => {
+  it('seeds this very process when the filter names its comm, and nothing for a comm no one has', () => {
+    const self = readProc(process.pid)!;
+    const events = seedFromProc({ patterns: [self.comm], followChildren: false }, 5);
+    const mine = events.find((e) => e.pid === process.pid);
+    expect(mine).toMatchObject({ type: 'exec', seeded: true, comm: self.comm, args: self.args, start: self.start });
+    expect(events.every((e) => e.comm === self.comm)).toBe(true);
+    expect(seedFromProc({ patterns: ['no-such-comm-x'], followChildren: true }, 5)).toEqual([]);
+  });
 });

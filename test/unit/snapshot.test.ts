@@ -73,7 +73,7 @@ describe('snapshotJson', () => {
 });
 
 describe('snapshotCsv', () => {
-  it('quotes hostile args per RFC 4180 and reads back to the same values', () => {
+  it('quotes hostile args per RFC 4180, keeping newlines and escaping terminal controls', () => {
     const csv = snapshotCsv(rows(), NOW);
     expect(csv.endsWith('\r\n')).toBe(true);
     const records = parseCsv(csv);
@@ -82,9 +82,13 @@ describe('snapshotCsv', () => {
     expect(records).toHaveLength(5);
     for (const r of records) expect(r).toHaveLength(14);
     const evil = records[2];
-    expect(evil[4]).toBe(HOSTILE_COMM);
-    expect(evil[5]).toBe(HOSTILE_ARGS.join(' '));
-    expect(csv).toContain('"./evil a,b say ""hi"" two\nlines cr\rhere \u001b]0;pwned\u0007"');
+    // Controls other than tab, CR and LF become \xNN, so `cat file.csv` cannot drive the terminal.
+    const terminalSafe = (v: string) => v.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g,
+      (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+    expect(evil[4]).toBe(terminalSafe(HOSTILE_COMM));
+    expect(evil[5]).toBe(terminalSafe(HOSTILE_ARGS.join(' ')));
+    expect(csv).toContain('"./evil a,b say ""hi"" two\nlines cr\rhere \\x1b]0;pwned\\x07"');
+    expect(csv).not.toMatch(/[\u001b\u0007\u009b]/);
     expect(records[1].slice(9)).toEqual(['running', '', '', '12.345', '20480']);
     expect(records[4].slice(9, 12)).toEqual(['exited', '0', '9']);
   });
@@ -99,7 +103,7 @@ describe('snapshotText', () => {
     expect(lines[0]).toMatch(/^\s*PID\s+PPID\s+USER\s+COMM\s+LABEL\s+STARTED\s+AGE\s+CPU%\s+RSS\s+STATE$/);
     const col = (name: string) => lines[0].indexOf(name);
     expect(lines[2].slice(col('COMM'))).toMatch(/^\\x1b\[2J\{bold\}/);
-    expect(lines[2]).toContain('./evil a,b say "hi" two\\x0alines');
+    expect(lines[2]).toContain('./evil a,b say "hi" two\\nlines'); // as the screen shows it
     for (const line of lines.slice(1)) {
       // right-aligned numbers end where their header ends; text columns start where theirs start
       expect(line.slice(0, col('PPID') - 2).trim()).toMatch(/^\d+$/);
@@ -110,7 +114,7 @@ describe('snapshotText', () => {
     expect(lines[1]).toContain('20480');
     expect(lines[1]).toMatch(/\s59s\s/); // 59.99 s: whole seconds, rounded down as ps does
     expect(lines[3]).toMatch(/exit 3$/);
-    expect(lines[4]).toMatch(/sig 9 core$/);
+    expect(lines[4]).toMatch(/SIGKILL core$/); // the STATE text of the screen
   });
 
   it('shortens very long labels', () => {
