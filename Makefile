@@ -59,6 +59,7 @@ test-tui: all
 
 bench: all
 	@bench/overhead.sh
+	@node bench/table.js
 
 clean:
 	rm -rf build dist build.log
