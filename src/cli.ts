@@ -103,7 +103,7 @@ async function runJson(opts: CliOptions, source: EventSource, recorder?: Recorde
   source.stop();
   if (opts.verbose) {
     const c = source.counters();
-    warn(`stopped: events=${count} drops=${c?.drops ?? 0} track_fails=${c?.trackFails ?? 0}`);
+    warn(`stopped: events=${count} drops=${c.drops} track_fails=${c.trackFails}`);
   }
   return code;
 }

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { EventLog } from './model/eventLog';
 import { ProcessTable } from './model/processTable';
-import { EventCounter, Rates } from './model/rates';
+import { Rates } from './model/rates';
 import type { Counters, EventSource, FilterSpec, LifecycleEvent } from './model/types';
 import { aliveKeys, seedFromProc, StatsSampler } from './source/procfs';
 import type { Recorder } from './source/replay';
@@ -30,7 +30,6 @@ export class Session extends EventEmitter {
   readonly caveat?: string;
 
   private pending: LifecycleEvent[] = [];
-  private readonly derived = new EventCounter();
   private readonly sampler = new StatsSampler();
   private readonly live: boolean;
   private timers: NodeJS.Timeout[] = [];
@@ -92,7 +91,7 @@ export class Session extends EventEmitter {
   }
 
   counters(): Counters {
-    return this.source.counters() ?? this.derived.counters();
+    return this.source.counters();
   }
 
   private every(ms: number, fn: () => void): void {
@@ -121,7 +120,6 @@ export class Session extends EventEmitter {
       this.table.apply(batch, this.now());
       const fresh = batch.filter((e) => !(e.type === 'exec' && e.seeded));
       this.log.push(fresh);
-      this.derived.add(fresh);
       this.recent.push({ at: Date.now(), n: fresh.length });
       if (this.recent.length > 64) this.recent.splice(0, this.recent.length - 64);
     }

@@ -54,7 +54,6 @@ export class ProcessTable {
   private endHead = 0;
   private readonly byPid = new Map<number, ProcessRow[]>();
   private readonly searchText = new WeakMap<ProcessRow, string>();
-  private readonly users = new Map<number, string>();
   private readonly retentionMs: number;
   private readonly maxRows: number;
   private readonly userName: (uid: number) => string;
@@ -323,13 +322,9 @@ export class ProcessTable {
     return text;
   }
 
+  /** The caller's userName does its own caching (userNames() reads /etc/passwd once). */
   private user(uid: number): string {
-    let name = this.users.get(uid);
-    if (name === undefined) {
-      name = this.userName(uid);
-      this.users.set(uid, name);
-    }
-    return name;
+    return this.userName(uid);
   }
 
   private insert(row: ProcessRow): void {

@@ -94,8 +94,8 @@ export interface EventSource {
   stop(): void;
   /** Change what is traced without restarting. */
   setFilter(filter: FilterSpec): void;
-  /** Cumulative counters, or null when the source has none (replay). */
-  counters(): Counters | null;
+  /** Cumulative counters: the kernel's, or (replay, /proc) derived from the events delivered. */
+  counters(): Counters;
   /** Mark already-running processes as traced so their exits arrive. */
   track(pids: number[]): void;
   /** Resolves when a finite source (replay) has delivered everything. */
