@@ -17,12 +17,14 @@ struct {
 	__uint(max_entries, LT_DEFAULT_RINGBUF); /* resized by userspace before load */
 } events SEC(".maps");
 
-/* tgids whose lifecycle we report: matched by comm, or descendants of those. */
+/* tgids whose lifecycle we report: matched by comm, or descendants of those. The value
+ * is the process's start time in ticks, so an entry left by a process whose exit was
+ * lost never makes a later process with the same pid look traced. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LT_TRACED_MAX);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } traced SEC(".maps");
 
 struct {
@@ -71,16 +73,27 @@ static __always_inline struct lt_config *get_config(void)
 	return bpf_map_lookup_elem(&filter_config, &zero);
 }
 
-static __always_inline int is_traced(__u32 tgid)
+static __always_inline __u64 start_ticks(struct task_struct *task)
 {
-	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
+	return BPF_CORE_READ(task, group_leader, start_boottime) / LT_NS_PER_TICK;
 }
 
-static __always_inline void track(__u32 tgid)
+/* Traced means: an entry for this tgid made for this very process (same start). */
+static __always_inline int is_traced(__u32 tgid, __u64 ticks)
 {
-	__u8 one = 1;
+	__u64 *v = bpf_map_lookup_elem(&traced, &tgid);
 
-	if (bpf_map_update_elem(&traced, &tgid, &one, BPF_ANY))
+	if (!v)
+		return 0;
+	if (*v == ticks)
+		return 1;
+	bpf_map_delete_elem(&traced, &tgid); /* stale: its process's exit was never seen */
+	return 0;
+}
+
+static __always_inline void track(__u32 tgid, __u64 ticks)
+{
+	if (bpf_map_update_elem(&traced, &tgid, &ticks, BPF_ANY))
 		count(LT_CTR_TRACK_FAILS);
 }
 
@@ -142,7 +155,8 @@ static __always_inline void fill_header(struct lt_header *h, struct task_struct 
 	h->tid = BPF_CORE_READ(task, pid);
 	h->uid = BPF_CORE_READ(task, cred, uid.val);
 	h->_pad0 = 0;
-	BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+	/* The process's name, never a thread's: a renamed worker thread may die last. */
+	BPF_CORE_READ_STR_INTO(&h->comm, leader, comm);
 }
 
 /* ---- fork: count every clone; report process forks of traced parents ---- */
@@ -163,9 +177,9 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	count(LT_CTR_FORKS);
 
 	cfg = get_config();
-	if (!cfg || !cfg->follow_children || !is_traced(parent_tgid))
+	if (!cfg || !cfg->follow_children || !is_traced(parent_tgid, start_ticks(parent)))
 		return 0;
-	track(child_tgid);
+	track(child_tgid, BPF_CORE_READ(child, start_boottime) / LT_NS_PER_TICK);
 	count(LT_CTR_TRACED_FORKS);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -196,10 +210,10 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	if (!e)
 		return 0;
 	fill_header(&e->hdr, task, LT_EVENT_EXEC);
-	if (!is_traced(tgid)) {
+	if (!is_traced(tgid, e->hdr.start_ns / LT_NS_PER_TICK)) {
 		if (!comm_matches(e->hdr.comm))
 			return 0;
-		track(tgid);
+		track(tgid, e->hdr.start_ns / LT_NS_PER_TICK);
 	}
 	count(LT_CTR_TRACED_EXECS);
 
@@ -236,11 +250,21 @@ static __always_inline int handle_process_exit(struct task_struct *task)
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct lt_exit *e;
 	__u32 status;
+	__u64 *v;
 
 	count(LT_CTR_EXITS);
-	if (!is_traced(tgid))
+	v = bpf_map_lookup_elem(&traced, &tgid);
+	if (!v)
 		return 0;
-	bpf_map_delete_elem(&traced, &tgid);
+	/* The delete is the claim: of several threads that get here (signal->live seen at 0
+	 * by more than one), only the one whose delete succeeds reports. A stale entry
+	 * (another process's start) is removed and not reported. */
+	if (*v != BPF_CORE_READ(leader, start_boottime) / LT_NS_PER_TICK) {
+		bpf_map_delete_elem(&traced, &tgid);
+		return 0;
+	}
+	if (bpf_map_delete_elem(&traced, &tgid))
+		return 0;
 	count(LT_CTR_TRACED_EXITS);
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

@@ -11,6 +11,9 @@
 #define LT_ARGS_MAX 4096          /* power of two: the BPF side masks lengths with it */
 #define LT_MAX_PATTERNS 16
 #define LT_TRACED_MAX 65536       /* traced tgids the kernel remembers at once */
+/* start_boottime is kept in clock ticks (USER_HZ = 100): what /proc/PID/stat field 22
+ * shows, so entries made from /proc by userspace compare equal to the kernel's. */
+#define LT_NS_PER_TICK 10000000ULL
 #define LT_DEFAULT_RINGBUF (8u << 20)
 /* Wake the consumer early only once this much data waits; otherwise it polls. */
 #define LT_WAKEUP_DIVISOR 8

@@ -3,11 +3,13 @@
 #include <napi.h>
 
 #include <linux/types.h>
+#include <poll.h>
 #include <time.h>
 
 #include <cstddef>
 
 #include "tracer.h"
+#include "watcher.h"
 
 extern "C" {
 #include "lifecycle.h"
@@ -92,10 +94,20 @@ Napi::Value BootEpochMs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), (real - boot) / 1e6);
 }
 
+// readerGone(fd): true when fd is a pipe whose reader has gone (| head ended). Writing
+// would say EPIPE, but only when there is something to write; poll says it at once.
+Napi::Value ReaderGone(const Napi::CallbackInfo& info) {
+  struct pollfd p = {info[0].ToNumber().Int32Value(), POLLOUT, 0};
+  bool gone = poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
+  return Napi::Boolean::New(info.Env(), gone);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Tracer::Init(env, exports);
+  ExecWatcher::Init(env, exports);
   exports.Set("abi", Napi::Function::New(env, Abi));
   exports.Set("bootEpochMs", Napi::Function::New(env, BootEpochMs));
+  exports.Set("readerGone", Napi::Function::New(env, ReaderGone));
   return exports;
 }
 

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -141,7 +142,8 @@ Napi::Object Tracer::Init(Napi::Env env, Napi::Object exports) {
   return exports;
 }
 
-// new Tracer({ ringBytes?, pollMs?, verbose? }): loads (but does not attach) the programs.
+// new Tracer({ ringBytes?, pollMs?, verbose?, exitProgram? }): loads (but does not attach)
+// the programs. exitProgram "live" forces the pre-6.16 exit handler, so tests exercise it here.
 Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) {
   Napi::Env env = info.Env();
   Napi::Object opts = info.Length() > 0 && info[0].IsObject() ? info[0].As<Napi::Object>()
@@ -150,14 +152,18 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
                                                  : LT_DEFAULT_RINGBUF;
   poll_ms_ = opts.Get("pollMs").IsNumber() ? opts.Get("pollMs").ToNumber().Int32Value() : kDefaultPollMs;
   verbose_ = opts.Has("verbose") && opts.Get("verbose").ToBoolean().Value();
+  std::string exit_program = opts.Get("exitProgram").IsString()
+                                 ? opts.Get("exitProgram").ToString().Utf8Value() : "auto";
   if (ring_bytes_ < 4096 || (ring_bytes_ & (ring_bytes_ - 1)) != 0)
     ThrowCode(env, "EINVAL", "ring buffer size must be a power of two of at least 4096 bytes");
-  Load(env);
+  if (exit_program != "auto" && exit_program != "live" && exit_program != "group_dead")
+    ThrowCode(env, "EINVAL", "exit program must be auto, live or group_dead");
+  Load(env, exit_program);
 }
 
 Tracer::~Tracer() { Teardown(); }
 
-void Tracer::Load(Napi::Env env) {
+void Tracer::Load(Napi::Env env, const std::string& exit_program) {
   g_log_debug = verbose_;
   libbpf_set_print(CaptureLibbpf);
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
@@ -174,14 +180,18 @@ void Tracer::Load(Napi::Env env) {
   skel_ = lifecycle_bpf__open();
   if (!skel_) ThrowCode(env, "LOAD", std::string("cannot open the eBPF object: ") + strerror(errno));
   bpf_map__set_max_entries(skel_->maps.events, ring_bytes_);
-  bool group_dead = ExitHasGroupDead();
+  bool group_dead = exit_program == "auto" ? ExitHasGroupDead() : exit_program == "group_dead";
+  exit_program_ = group_dead ? "group_dead" : "live";
   bpf_program__set_autoload(skel_->progs.handle_exit_group_dead, group_dead);
   bpf_program__set_autoload(skel_->progs.handle_exit_live, !group_dead);
 
   // The verifier gives up with EAGAIN when a signal is pending (a profiler's
-  // SIGPROF, a busy parent's SIGCHLD): hold them on this thread while it runs.
+  // SIGPROF, a busy parent's SIGCHLD): hold those on this thread while it runs.
+  // Not the ones that end lifetop: held here, one could reach Node's handler late
+  // or never; libbpf retries a load that one of them interrupts.
   sigset_t all, old;
   sigfillset(&all);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigdelset(&all, sig);
   pthread_sigmask(SIG_BLOCK, &all, &old);
   int err = lifecycle_bpf__load(skel_);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
@@ -234,7 +244,10 @@ void Tracer::PollLoop() {
   while (!stopping_.load()) {
     // Producers wake us only when the buffer fills; otherwise the timeout paces us.
     int n = ring_buffer__poll(rb_, poll_ms_);
-    if (n < 0 && n != -EINTR) break;
+    if (n < 0 && n != -EINTR) {
+      poll_error_ = -n;  // reported through stats(): a frozen table must not look quiet
+      break;
+    }
     ring_buffer__consume(rb_);
     Flush();
   }
@@ -259,8 +272,14 @@ void Tracer::Flush() {
   std::shared_ptr<ReadyQueue> q = ready_;
   napi_status st = tsfn_.NonBlockingCall([q](Napi::Env env, Napi::Function callback) {
     if (env == nullptr) return;  // Node is shutting down
-    Napi::Value buf = TakeAll(env, *q);
-    if (!buf.IsUndefined()) callback.Call({buf});
+    try {
+      Napi::Value buf = TakeAll(env, *q);
+      if (!buf.IsUndefined()) callback.Call({buf});
+    } catch (const Napi::Error& e) {
+      // Hand a JS exception back to JS. At exit a queued call can still run after JS may no
+      // longer: the throw fails too, and node-addon-api would turn that into std::terminate.
+      if (!e.IsEmpty()) napi_throw(env, e.Value());
+    }
   });
   if (st == napi_ok)
     batches_++;
@@ -270,9 +289,11 @@ void Tracer::Flush() {
 
 Napi::Value Tracer::TakeReady(Napi::Env env) { return TakeAll(env, *ready_); }
 
-// Stop producing, drain what the kernel still holds into the ready queue,
-// then free everything. Safe to call more than once.
+// Detach first, so nothing is produced after the last drain; then drain what the kernel
+// still holds into the ready queue, keep the final counters, and free everything.
+// Safe to call more than once.
 void Tracer::Teardown() {
+  if (skel_) lifecycle_bpf__detach(skel_);
   if (running_) {
     stopping_ = true;
     if (thread_.joinable()) thread_.join();
@@ -287,7 +308,9 @@ void Tracer::Teardown() {
     rb_ = nullptr;
   }
   if (skel_) {
-    lifecycle_bpf__destroy(skel_);  // detaches links, closes programs and maps
+    final_counters_.assign(LT_CTR_COUNT, 0);
+    ReadCounters(final_counters_.data());
+    lifecycle_bpf__destroy(skel_);  // closes programs and maps
     skel_ = nullptr;
   }
 }
@@ -347,36 +370,51 @@ Napi::Value Tracer::SetFilter(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// track(pids: number[]): follow already-running processes; returns failures.
+// track(pids: number[], startsNs: number[]): follow already-running processes, each
+// entry keyed to its start time so a reused pid is never adopted; returns failures.
 Napi::Value Tracer::Track(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!skel_) ThrowCode(env, "ESTOPPED", "tracer was stopped");
-  if (info.Length() < 1 || !info[0].IsArray()) ThrowCode(env, "EINVAL", "track(pids)");
-  Napi::Array list = info[0].As<Napi::Array>();
-  uint8_t one = 1;
+  if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray())
+    ThrowCode(env, "EINVAL", "track(pids, startsNs)");
+  Napi::Array pids = info[0].As<Napi::Array>();
+  Napi::Array starts = info[1].As<Napi::Array>();
+  if (pids.Length() != starts.Length()) ThrowCode(env, "EINVAL", "track(pids, startsNs): lengths differ");
   uint32_t failed = 0;
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    uint32_t pid = list.Get(i).ToNumber().Uint32Value();
-    if (bpf_map__update_elem(skel_->maps.traced, &pid, sizeof(pid), &one, sizeof(one), BPF_ANY))
+  for (uint32_t i = 0; i < pids.Length(); i++) {
+    uint32_t pid = pids.Get(i).ToNumber().Uint32Value();
+    uint64_t ticks = static_cast<uint64_t>(starts.Get(i).ToNumber().DoubleValue()) / LT_NS_PER_TICK;
+    if (bpf_map__update_elem(skel_->maps.traced, &pid, sizeof(pid), &ticks, sizeof(ticks), BPF_ANY))
       failed++;
   }
   return Napi::Number::New(env, failed);
 }
 
-// counters(): cumulative kernel counters summed over CPUs.
-Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!skel_) ThrowCode(env, "ESTOPPED", "tracer was stopped");
+void Tracer::ReadCounters(uint64_t out[]) {
   int ncpu = libbpf_num_possible_cpus();
   std::vector<uint64_t> values(ncpu > 0 ? ncpu : 1);
-  Napi::Object out = Napi::Object::New(env);
   for (uint32_t idx = 0; idx < LT_CTR_COUNT; idx++) {
     uint64_t sum = 0;
     if (bpf_map__lookup_elem(skel_->maps.counters, &idx, sizeof(idx), values.data(),
                              values.size() * sizeof(uint64_t), 0) == 0)
       for (uint64_t v : values) sum += v;
-    out.Set(kCounterNames[idx], Napi::Number::New(env, static_cast<double>(sum)));
+    out[idx] = sum;
   }
+}
+
+// counters(): cumulative kernel counters summed over CPUs (after stop: as at teardown).
+Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t sums[LT_CTR_COUNT] = {};
+  if (skel_)
+    ReadCounters(sums);
+  else if (final_counters_.size() == LT_CTR_COUNT)
+    std::copy(final_counters_.begin(), final_counters_.end(), sums);
+  else
+    ThrowCode(env, "ESTOPPED", "tracer was stopped");
+  Napi::Object out = Napi::Object::New(env);
+  for (uint32_t idx = 0; idx < LT_CTR_COUNT; idx++)
+    out.Set(kCounterNames[idx], Napi::Number::New(env, static_cast<double>(sums[idx])));
   return out;
 }
 
@@ -388,5 +426,7 @@ Napi::Value Tracer::Stats(const Napi::CallbackInfo& info) {
   out.Set("merges", Napi::Number::New(env, static_cast<double>(merges_.load())));
   out.Set("records", Napi::Number::New(env, static_cast<double>(records_.load())));
   out.Set("lost", Napi::Number::New(env, static_cast<double>(lost_.load())));
+  out.Set("pollError", Napi::Number::New(env, poll_error_.load()));
+  out.Set("exitProgram", Napi::String::New(env, exit_program_));
   return out;
 }

@@ -41,7 +41,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
 
-  void Load(Napi::Env env);
+  void Load(Napi::Env env, const std::string& exit_program);
+  void ReadCounters(uint64_t out[]);
   void PollLoop();
   void Flush();
   Napi::Value TakeReady(Napi::Env env);
@@ -66,4 +67,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   std::atomic<uint64_t> lost_{0};     // records dropped because JS fell too far behind
   std::atomic<uint64_t> merges_{0};   // hand-offs deferred because JS was behind
   std::atomic<uint64_t> records_{0};
+  std::atomic<int> poll_error_{0};    // errno of a failed ring_buffer__poll: the thread has ended
+  const char* exit_program_ = "";     // which exit handler is loaded: "group_dead" or "live"
+  std::vector<uint64_t> final_counters_;  // the kernel's counters as they were at teardown
 };

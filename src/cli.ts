@@ -3,12 +3,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cliArgs';
-import type { EventSource, LifecycleEvent } from './model/types';
+import type { EventSource, RecordingHeader, StreamRecord } from './model/types';
 import { formatEvent } from './output/ndjson';
 import { writeSnapshot } from './output/snapshot';
 import { BpfSource } from './source/bpf';
-import type { NativeError } from './source/native';
-import { ProcSource, seedFromProc } from './source/procfs';
+import { loadAddon, type NativeError } from './source/native';
+import { bootTimeMs, ProcSource } from './source/procfs';
 import { Recorder, ReplaySource } from './source/replay';
 import { userNames } from './source/users';
 import { Session } from './session';
@@ -31,7 +31,20 @@ function makeSource(opts: CliOptions): EventSource {
     return new ReplaySource(opts.replayPath, { speed: opts.replaySpeed, onBadLine: opts.onBadLine, warn });
   }
   if (opts.source === 'proc') return new ProcSource(opts.filter, { intervalMs: opts.intervalMs });
-  return new BpfSource({ filter: opts.filter, ringBytes: opts.ringBytes, verbose: opts.verbose });
+  return new BpfSource({ filter: opts.filter, ringBytes: opts.ringBytes, verbose: opts.verbose, exitProgram: exitProgram() });
+}
+
+/** Hidden: LIFETOP_EXIT_PROGRAM=live loads the exit program of kernels before 6.16, so it is tested here too. */
+function exitProgram(): 'auto' | 'live' | 'group_dead' {
+  const v = process.env.LIFETOP_EXIT_PROGRAM;
+  return v === 'live' || v === 'group_dead' ? v : 'auto';
+}
+
+function header(opts: CliOptions): RecordingHeader {
+  return {
+    type: 'header', version: version(), source: opts.source, filter: opts.filter.patterns,
+    followChildren: opts.filter.followChildren, bootTime: bootTimeMs(),
+  };
 }
 
 /** Resolves when the run should end: --duration elapsed, or a finite source is done. */
@@ -61,57 +74,133 @@ function installSignals(): void {
       signalHandler?.(code);
       resolve(code);
     };
-    process.on('SIGINT', () => fire(130));
-    process.on('SIGTERM', () => fire(143));
-    process.on('SIGHUP', () => fire(129));
+    const codes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+    type Sig = keyof typeof codes;
+    // The launcher (bin/lifetop) listens from its first line and holds what came while modules loaded.
+    const launcher = (globalThis as { lifetopSignals?: { held: Sig[]; forward: ((sig: Sig) => void) | null } }).lifetopSignals;
+    if (launcher) {
+      launcher.forward = (sig) => fire(codes[sig]);
+      if (launcher.held.length > 0) fire(codes[launcher.held[0]]);
+    } else {
+      for (const sig of Object.keys(codes) as Sig[]) process.on(sig, () => fire(codes[sig]));
+    }
   });
 }
 
-async function runJson(opts: CliOptions, source: EventSource, recorder?: Recorder): Promise<number> {
-  let open = true;
+/** The file itself, through links: its device and inode when it exists, else its resolved path. */
+function identity(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(path.resolve(file))), path.basename(file));
+    } catch {
+      return path.resolve(file);
+    }
+  }
+}
+
+/** A recording must never be its own input, nor be replaced by the snapshot. */
+function checkDistinctFiles(opts: CliOptions): void {
+  if (opts.recordPath === undefined) return;
+  const rec = identity(opts.recordPath);
+  if (opts.replayPath !== undefined && identity(opts.replayPath) === rec) {
+    throw new UsageError('--record and --replay name the same file: it would read its own output forever');
+  }
+  if (opts.snapshotPath !== undefined && identity(opts.snapshotPath) === rec) {
+    throw new UsageError('--record and --snapshot name the same file: the snapshot would replace the recording');
+  }
+}
+
+/**
+ * Calls `gone` when stdout is a pipe whose reader went away (`| head -1`): noticed within a
+ * quarter second, not at the next event, which may never come.
+ */
+function watchReader(gone: () => void): void {
+  let readerGone: (fd: number) => boolean;
+  try {
+    if (!fs.fstatSync(1).isFIFO()) return;
+    readerGone = loadAddon().readerGone;
+  } catch {
+    return; // not a pipe we can look at: EPIPE at the next write still ends the run
+  }
+  const timer = setInterval(() => {
+    if (!readerGone(1)) return;
+    clearInterval(timer);
+    gone();
+  }, 250);
+  timer.unref();
+}
+
+/** The --verbose line tests wait for: what is traced, from which source (and which exit program). */
+function tracingLine(opts: CliOptions, session: Session): string {
+  const src = session.source;
+  const how = src instanceof BpfSource ? `bpf, exit program ${src.stats().exitProgram}` : src.kind;
+  return `tracing ${session.filterText()}${opts.filter.followChildren ? ' and children' : ''} (${how})`;
+}
+
+async function runJson(opts: CliOptions, session: Session): Promise<number> {
   let count = 0;
   const out = process.stdout;
-  out.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') open = false; // reader went away (| head): stop quietly
+  /** Set once stdout can take no more: its reader went away (0) or a write failed (1). */
+  let outcome: number | null = null;
+  const stdoutDone = new Promise<number>((resolve) => {
+    const end = (code: number, why?: string) => {
+      if (outcome !== null) return;
+      if (why) warn(`cannot write events: ${why}`); // a full disk must not look like success
+      outcome = code;
+      resolve(code);
+    };
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      // The reader went away (| head) or the terminal hung up: the way a stream ends, quietly.
+      if (err.code === 'EPIPE' || err.code === 'EIO') end(EXIT_OK);
+      else end(EXIT_FAIL, err.message);
+    });
+    watchReader(() => end(EXIT_OK));
   });
-  source.setFilter(opts.filter); // the kernel has it already; replay and /proc filter here
-  source.start((events: LifecycleEvent[]) => {
-    recorder?.write(events);
-    count += events.length;
-    if (!open) return;
+  const fault = new Promise<number>((resolve) => session.on('fault', (message: string) => {
+    warn(message);
+    resolve(EXIT_FAIL);
+  }));
+  session.on('records', (records: StreamRecord[]) => {
+    count += records.length;
+    if (outcome !== null || records.length === 0) return;
     let text = '';
-    for (const ev of events) text += formatEvent(ev) + '\n'; // one write per batch
+    for (const r of records) text += formatEvent(r) + '\n'; // one write per batch
     out.write(text);
   });
-  if (source.kind === 'bpf') {
-    // Follow exits of already-running matches, without printing them as new.
-    source.track(seedFromProc(opts.filter, Date.now()).map((e) => e.pid));
-  }
-  if (opts.verbose) warn(`tracing ${opts.filterText}${opts.filter.followChildren ? ' and children' : ''} (${source.kind})`);
-  const code = await new Promise<number>((resolve) => {
-    signalled.then(() => resolve(EXIT_OK)); // Ctrl-C, kill, hang-up: the way to end a stream
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') return resolve(EXIT_OK);
-      warn(`cannot write events: ${err.message}`); // a full disk must not look like success
-      resolve(EXIT_FAIL);
-    });
-    ending(opts, source).then(() => resolve(EXIT_OK), (err: Error) => {
+  session.start();
+  if (opts.verbose) warn(tracingLine(opts, session));
+  const code = await Promise.race([
+    stdoutDone,
+    fault,
+    signalled.then(() => EXIT_OK), // Ctrl-C, kill, hang-up: the way to end a stream
+    ending(opts, session.source).then(() => EXIT_OK, (err: Error) => {
       warn(err.message);
-      resolve(EXIT_FAIL);
-    });
-  });
-  source.stop();
-  if (opts.verbose) {
-    const c = source.counters();
-    warn(`stopped: events=${count} drops=${c.drops} track_fails=${c.trackFails}`);
+      return EXIT_FAIL;
+    }),
+  ]);
+  session.stop(); // hands over what the source still had, and the final loss records
+  if (outcome === null) {
+    // The last write's error may come after the run "ended": a failed write is exit 1, always.
+    const err = await new Promise<Error | null | undefined>((resolve) => out.write('', resolve));
+    await new Promise(setImmediate); // let the stream's 'error' event run first
+    if (err && outcome === null) outcome = EXIT_FAIL;
   }
-  return code;
+  if (opts.verbose) {
+    const loss = session.loss();
+    warn(`stopped: records=${count} lost kernel_ring=${loss.kernel_ring} addon_queue=${loss.addon_queue} traced_map=${loss.traced_map}`);
+  }
+  return outcome === EXIT_FAIL ? EXIT_FAIL : code;
 }
 
 async function runSnapshot(opts: CliOptions, session: Session): Promise<number> {
   session.start();
+  if (opts.verbose) warn(tracingLine(opts, session));
   const interrupted = await new Promise<boolean>((resolve, reject) => {
     signalled.then(() => resolve(true));
+    session.on('fault', (message: string) => reject(new Error(message)));
     ending(opts, session.source).then(() => resolve(false), reject);
   });
   session.stop();
@@ -119,9 +208,11 @@ async function runSnapshot(opts: CliOptions, session: Session): Promise<number> 
     warn('interrupted: no snapshot written');
     return EXIT_FAIL;
   }
+  session.reconcileNow(); // the table as /proc shows it at the moment of writing
   const now = session.now();
   const rows = session.table.view({ sort: opts.sort, query: '', showExited: true }, now);
-  const written = await writeSnapshot(opts.snapshotPath!, rows, { takenAt: now, filter: opts.filterText, sort: opts.sort }, now);
+  const meta = { takenAt: now, filter: session.filterText(), sort: opts.sort, counters: session.snapshotCounters() };
+  const written = await writeSnapshot(opts.snapshotPath!, rows, meta, now);
   process.stderr.write(`lifetop: wrote ${rows.length} processes to ${written}\n`);
   return EXIT_OK;
 }
@@ -143,6 +234,7 @@ async function runInterface(opts: CliOptions, session: Session): Promise<number>
     for (const text of capturedStderr()) {
       if (opts.verbose || text.startsWith('lifetop: ')) process.stderr.write(text);
     }
+    if (session.fault) warn(session.fault);
   }
 }
 
@@ -171,18 +263,26 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`lifetop ${version()}\n`);
     return EXIT_OK;
   }
+  try {
+    checkDistinctFiles(opts);
+  } catch (err) {
+    warn(`${(err as Error).message}\nTry 'lifetop --help'.`);
+    return EXIT_USAGE;
+  }
   let recorder: Recorder | undefined;
   // Sources never hold the event loop open (their timers and the addon's callback
   // are unref'd): this does, until the run ends one way or another.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
-    recorder = opts.recordPath !== undefined ? await Recorder.open(opts.recordPath) : undefined;
+    recorder = opts.recordPath !== undefined ? await Recorder.open(opts.recordPath, header(opts)) : undefined;
     const source = makeSource(opts);
     if (source.caveat && opts.mode !== 'ui') warn(source.caveat);
-    if (opts.mode === 'json') return await runJson(opts, source, recorder);
     const session = new Session(source, {
-      filter: opts.filter, retentionMs: opts.retentionMs, maxRows: opts.maxRows, recorder, userName: userNames(),
+      // A recording replays whole unless -f narrows it: it was filtered when it was made.
+      filter: source.kind === 'replay' && !opts.filterGiven ? null : opts.filter,
+      retentionMs: opts.retentionMs, maxRows: opts.maxRows, recorder, userName: userNames(),
     });
+    if (opts.mode === 'json') return await runJson(opts, session);
     return opts.mode === 'snapshot' ? await runSnapshot(opts, session) : await runInterface(opts, session);
   } catch (err) {
     warn(explain(err, opts.verbose));

@@ -13,6 +13,8 @@ export interface CliOptions {
   mode: Mode;
   filter: FilterSpec;
   filterText: string;
+  /** -f was given (a replay is otherwise shown unfiltered). */
+  filterGiven: boolean;
   snapshotPath?: string;
   durationSec?: number;
   recordPath?: string;
@@ -83,13 +85,42 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const;
 
-function positive(name: string, text: string | undefined, fallback: number): number {
+function positive(name: string, text: string | undefined, fallback: number, bounds: { min?: number; max?: number; unit?: string } = {}): number {
   if (text === undefined) return fallback;
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n <= 0) {
     throw new UsageError(`--${name} needs a positive number, got ${JSON.stringify(text)}`);
   }
+  const unit = bounds.unit ? ` ${bounds.unit}` : '';
+  if (bounds.min !== undefined && n < bounds.min) throw new UsageError(`--${name} must be at least ${bounds.min}${unit}, got ${text}`);
+  if (bounds.max !== undefined && n > bounds.max) throw new UsageError(`--${name} must be at most ${bounds.max}${unit}, got ${text}`);
   return n;
+}
+
+/** Node's timers hold at most 2^31-1 ms; a longer wait fires at once. */
+const MAX_TIMER_SEC = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * parseArgs reads "--duration -1" as a missing value followed by an option: join a value that
+ * looks like a number to its option, so the user hears what is wrong with the number.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const takesValue = new Set(Object.entries(OPTIONS).filter(([, o]) => o.type === 'string')
+    .flatMap(([name, o]) => ['--' + name, ...('short' in o ? ['-' + o.short] : [])]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (takesValue.has(argv[i]) && i + 1 < argv.length && /^-[\d.]/.test(argv[i + 1])) {
+      out.push(`${argv[i]}=${argv[i + 1]}`);
+      i++;
+    } else {
+      out.push(argv[i]);
+    }
+  }
+  return out;
 }
 
 function oneOf<T extends string>(name: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -111,14 +142,14 @@ export function parseSort(text: string): SortSpec {
 function parseSpeed(text: string | undefined, fallback: ReplaySpeed): ReplaySpeed {
   if (text === undefined) return fallback;
   if (text === 'max' || text === 'realtime') return text;
-  return positive('replay-speed', text, 1);
+  return positive('replay-speed', text, 1, { min: 0.001, max: 1e6 });
 }
 
 function parseRing(text: string | undefined): number {
   const mib = positive('ring-size', text, 8);
   const bytes = mib * 1024 * 1024;
-  if (!Number.isInteger(bytes) || (bytes & (bytes - 1)) !== 0 || bytes > 1024 * 1024 * 1024) {
-    throw new UsageError(`--ring-size must be a power of two in MiB up to 1024, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(bytes) || (bytes & (bytes - 1)) !== 0 || bytes < 4096 || bytes > 1024 * 1024 * 1024) {
+    throw new UsageError(`--ring-size must be a power of two in MiB from 1/256 (4 KiB) to 1024, got ${JSON.stringify(text)}`);
   }
   return bytes;
 }
@@ -126,7 +157,7 @@ function parseRing(text: string | undefined): number {
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
@@ -155,12 +186,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     throw err;
   }
   const headless = mode === 'json' || mode === 'snapshot';
-  const duration = values.duration === undefined ? (mode === 'snapshot' ? 2 : undefined)
-    : positive('duration', values.duration, 0);
+  // A replay's snapshot is the table at the end of the recording: no default collection time.
+  const duration = values.duration === undefined ? (mode === 'snapshot' && values.replay === undefined ? 2 : undefined)
+    : positive('duration', values.duration, 0, { max: MAX_TIMER_SEC, unit: 'seconds' });
   return {
     mode,
     filter: { patterns, followChildren: !values['no-children'] },
     filterText: formatFilter(patterns),
+    filterGiven: values.filter !== undefined,
     snapshotPath: values.snapshot,
     durationSec: duration,
     recordPath: values.record,
@@ -168,8 +201,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     replaySpeed: parseSpeed(values['replay-speed'], headless ? 'max' : 'realtime'),
     onBadLine: oneOf('on-bad-line', values['on-bad-line'], ['skip', 'abort'] as const, 'skip'),
     source: values.replay !== undefined ? 'replay' : oneOf('source', values.source, ['bpf', 'proc'] as const, 'bpf'),
-    intervalMs: positive('interval', values.interval, 0.5) * 1000,
-    retentionMs: positive('retention', values.retention, 10) * 1000,
+    intervalMs: positive('interval', values.interval, 0.5, { min: 0.01, max: 3600, unit: 'seconds' }) * 1000,
+    retentionMs: positive('retention', values.retention, 10, { max: MAX_TIMER_SEC, unit: 'seconds' }) * 1000,
     maxRows: Math.floor(positive('max-rows', values['max-rows'], 50_000)),
     ringBytes: parseRing(values['ring-size']),
     sort: values.sort === undefined ? { column: 'started', descending: true } : parseSort(values.sort),

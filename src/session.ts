@@ -1,47 +1,83 @@
-// A running collection: one source feeding the model on a timer. The source
-// callback only buffers (and records); table, log and rates update at most
-// every TICK_MS, so a storm of events never starves timers or the UI.
+// ONE pipeline for every mode (UI, --json, --snapshot): a source feeds the model on a timer;
+// seeding, reconcile, healing after loss, recording and loss records all happen here, so
+// every output sees the same stream. The source callback only buffers; table, log and
+// rates update at most every TICK_MS, so a storm of events never starves timers or the UI.
 import { EventEmitter } from 'node:events';
 import { EventLog } from './model/eventLog';
 import { ProcessTable } from './model/processTable';
 import { Rates } from './model/rates';
-import type { Counters, EventSource, FilterSpec, LifecycleEvent } from './model/types';
-import { aliveKeys, seedFromProc, StatsSampler } from './source/procfs';
+import {
+  LOSS_COUNTER, LOSS_STAGES, processKey, type Counters, type EventSource, type FilterSpec, type LifecycleEvent, type LossStage,
+  type LostRecord, type StreamRecord,
+} from './model/types';
+import { inferredExit, isDead, lookup, recoverFromProc, scanByKey, seedFromProc, StatsSampler } from './source/procfs';
 import type { Recorder } from './source/replay';
 
 const TICK_MS = 100;
 const SAMPLE_MS = 1000;
 const RECONCILE_MS = 3000;
+/**
+ * A process seen dead or gone in /proc may still have its exit in flight from the kernel
+ * (the exit tracepoint fires before the zombie state shows): look again this much later,
+ * and infer only what the kernel still has not said.
+ */
+const CONFIRM_MS = 300;
 
 export interface SessionOptions {
-  filter: FilterSpec;
+  /** null: pass everything the source gives (a replay without -f shows the whole recording). */
+  filter: FilterSpec | null;
   retentionMs: number;
   maxRows: number;
-  /** Also append every event to a recording. */
+  /** Also append every record to a recording. */
   recorder?: Recorder;
   userName?: (uid: number) => string;
 }
+
+/** What a session inferred rather than observed, for every output's counters. */
+export interface Inferred {
+  /** Rows found in /proc after a loss. */
+  recovered: number;
+  /** Exits read from a zombie's /proc entry. */
+  zombieExits: number;
+  /** Processes gone without an exit event (status unknown). */
+  vanished: number;
+}
+
+export type Loss = Record<LossStage, number>;
 
 export class Session extends EventEmitter {
   readonly table: ProcessTable;
   readonly rates = new Rates(120);
   readonly log = new EventLog(2000);
   filter: FilterSpec;
+  /** false while the source's own filter (a recording's) stands: nothing narrows it here. */
+  private filtered: boolean;
   readonly caveat?: string;
+  readonly inferred: Inferred = { recovered: 0, zombieExits: 0, vanished: 0 };
+  /** A fault that stopped the source (shown by every output), or null. */
+  fault: string | null = null;
 
-  private pending: LifecycleEvent[] = [];
+  private pending: StreamRecord[] = [];
   private readonly sampler = new StatsSampler();
   private readonly live: boolean;
   private timers: NodeJS.Timeout[] = [];
+  private confirm: NodeJS.Timeout | null = null;
   private running = false;
   private recent: { at: number; n: number }[] = [];
   /** Replay runs on the recording's clock, so ages and retention read as they did then. */
   private virtualNow = 0;
   private lastVersion = -1;
+  /** Loss per stage as last reported in the stream, and when. */
+  private reportedLoss: Loss = { kernel_ring: 0, addon_queue: 0, traced_map: 0 };
+  private reportedAt = 0;
+  /** Total loss the table was last healed for. */
+  private healedLoss = 0;
+  private readonly lossSeen: Loss = { kernel_ring: 0, addon_queue: 0, traced_map: 0 };
 
   constructor(readonly source: EventSource, private readonly opts: SessionOptions) {
     super();
-    this.filter = opts.filter;
+    this.filter = opts.filter ?? { patterns: ['*'], followChildren: true };
+    this.filtered = opts.filter !== null;
     this.caveat = source.caveat;
     this.live = source.kind !== 'replay';
     this.table = new ProcessTable({ retentionMs: opts.retentionMs, maxRows: opts.maxRows, userName: opts.userName });
@@ -54,14 +90,15 @@ export class Session extends EventEmitter {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.source.setFilter(this.filter);
+    this.reportedAt = Date.now();
+    if (this.filtered) this.source.setFilter(this.filter);
     // Attach first, then seed: a process started in between is seen twice
     // (harmless, exec in place), never missed.
-    this.source.start((events) => this.receive(events));
+    this.source.start((records) => this.receive(records));
     if (this.live) this.seed();
     this.every(TICK_MS, () => this.tick());
     this.every(SAMPLE_MS, () => this.sample());
-    if (this.live) this.every(RECONCILE_MS, () => this.reconcile());
+    if (this.live) this.every(RECONCILE_MS, () => this.reconcile(false));
   }
 
   /** Stops the source (which hands over what it still had) and applies the rest. */
@@ -70,12 +107,30 @@ export class Session extends EventEmitter {
     this.running = false;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    if (this.confirm) clearTimeout(this.confirm);
+    this.confirm = null;
     this.source.stop();
+    if (this.live) this.reportLoss(Date.now());
     this.tick();
+  }
+
+  /**
+   * Makes the table agree with /proc now, without the grace a running source needs: for a
+   * snapshot, right before it is written (after stop(), nothing is in flight any more).
+   */
+  reconcileNow(): void {
+    if (!this.live) return;
+    this.reconcile(true);
+  }
+
+  /** The filter as users write it; a replay shown whole says so. */
+  filterText(): string {
+    return this.filtered ? this.filter.patterns.join(',') : '* (as recorded)';
   }
 
   setFilter(filter: FilterSpec): void {
     this.filter = filter;
+    this.filtered = true;
     this.source.setFilter(filter);
     if (this.live) this.seed();
     this.emit('change');
@@ -86,12 +141,26 @@ export class Session extends EventEmitter {
     return this.recent.filter((r) => r.at >= cutoff).reduce((sum, r) => sum + r.n, 0);
   }
 
-  drops(): number {
-    return this.counters().drops;
-  }
-
   counters(): Counters {
     return this.source.counters();
+  }
+
+  /** Everything lost so far, per stage: kernel counters for live sources, lost records for replay. */
+  loss(): Loss {
+    if (!this.live) return { ...this.lossSeen };
+    const c = this.counters();
+    return { kernel_ring: c.drops, addon_queue: c.queueDrops, traced_map: c.trackFails };
+  }
+
+  /** What a snapshot says about how far to trust it: events seen, lost per stage, rows inferred. */
+  snapshotCounters(): Record<string, number> {
+    const c = this.counters();
+    const loss = this.loss();
+    return {
+      forks: c.tracedForks, execs: c.tracedExecs, exits: c.tracedExits,
+      lost_kernel_ring: loss.kernel_ring, lost_addon_queue: loss.addon_queue, lost_traced_map: loss.traced_map,
+      recovered: this.inferred.recovered, zombie_exits: this.inferred.zombieExits, vanished: this.inferred.vanished,
+    };
   }
 
   private every(ms: number, fn: () => void): void {
@@ -100,27 +169,45 @@ export class Session extends EventEmitter {
     this.timers.push(t);
   }
 
-  private receive(events: LifecycleEvent[]): void {
-    this.opts.recorder?.write(events);
-    for (const ev of events) this.pending.push(ev);
+  private receive(records: StreamRecord[]): void {
+    for (const r of records) this.pending.push(r);
   }
 
+  /** Seeds what runs now; what exits before track() takes hold is verified, never left running. */
   private seed(): void {
-    const seeds = seedFromProc(this.filter, Date.now());
-    this.source.track(seeds.map((e) => e.pid));
-    this.opts.recorder?.write(seeds);
-    for (const ev of seeds) this.pending.push(ev);
+    const now = Date.now();
+    const seeds = seedFromProc(this.filter, now);
+    const ended = new Set(seeds.filter((e) => e.type === 'exit').map((e) => processKey(e.pid, e.start)));
+    const live = seeds.filter((e) => e.type === 'exec' && !ended.has(processKey(e.pid, e.start)));
+    this.source.track?.(live);
+    const verified: LifecycleEvent[] = [];
+    for (const ev of live) {
+      const seen = lookup(ev.pid, processKey(ev.pid, ev.start));
+      if (seen.state !== 'alive') verified.push({ ...inferredExit(ev, seen.stat, Date.now()), seeded: true });
+    }
+    this.receive([...seeds, ...verified]);
   }
 
   private tick(): void {
     if (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      if (!this.live) this.virtualNow = Math.max(this.virtualNow, batch[batch.length - 1].time);
+      if (!this.live) for (const r of batch) if (r.time > this.virtualNow) this.virtualNow = r.time; // out of order too
+      this.opts.recorder?.write(batch);
       this.table.apply(batch, this.now());
-      const fresh = batch.filter((e) => !(e.type === 'exec' && e.seeded));
-      this.log.push(fresh);
-      this.recent.push({ at: Date.now(), n: fresh.length });
+      let fresh = 0;
+      const shown: StreamRecord[] = [];
+      for (const r of batch) {
+        if (r.type === 'lost') this.lossSeen[r.stage] += r.count;
+        else if (r.type === 'exit' && r.inferred) this.inferred[r.inferred === 'zombie' ? 'zombieExits' : 'vanished']++;
+        else if (r.type === 'exec' && r.recovered) this.inferred.recovered++;
+        if ((r.type === 'exec' || r.type === 'exit') && r.seeded) continue;
+        shown.push(r);
+        if (r.type !== 'lost') fresh++;
+      }
+      this.log.push(shown);
+      this.emit('records', shown);
+      this.recent.push({ at: Date.now(), n: fresh });
       if (this.recent.length > 64) this.recent.splice(0, this.recent.length - 64);
     }
     this.changed();
@@ -129,14 +216,83 @@ export class Session extends EventEmitter {
   private sample(): void {
     const now = this.now();
     this.rates.push(this.counters(), now);
-    if (this.live) this.table.updateStats(this.sampler.sample(this.table.running(), now));
+    if (this.live) {
+      this.table.updateStats(this.sampler.sample(this.table.running(), now));
+      const fault = this.source.fault?.() ?? null;
+      if (fault && !this.fault) {
+        this.fault = fault;
+        this.emit('fault', fault);
+      }
+      // A loss is reported in the stream and healed at once, not at the next reconcile.
+      if (this.reportLoss(Date.now())) this.reconcile(false);
+    }
     this.table.expire(now);
     this.emit('change');
   }
 
-  private reconcile(): void {
-    this.table.reconcile(aliveKeys(), this.now());
-    this.changed();
+  /** Appends a lost record for each stage whose counter grew; true if any did. */
+  private reportLoss(now: number): boolean {
+    const c = this.counters();
+    const lost: LostRecord[] = [];
+    for (const stage of LOSS_STAGES) {
+      const total = c[LOSS_COUNTER[stage]];
+      const count = total - this.reportedLoss[stage];
+      if (count > 0) lost.push({ type: 'lost', time: now, stage, count, since: this.reportedAt, until: now });
+      this.reportedLoss[stage] = total;
+    }
+    this.reportedAt = now;
+    this.receive(lost);
+    return lost.length > 0;
+  }
+
+  /**
+   * Running rows that /proc shows dead or gone get the exit the kernel did not report; after a
+   * loss, running processes the filter traces and the table lacks are recovered. Unless
+   * `final`, both are confirmed CONFIRM_MS later, so an event still in flight wins.
+   */
+  private reconcile(final: boolean): void {
+    this.tick();
+    const procs = scanByKey();
+    const suspects = this.table.running().filter((row) => {
+      const st = procs.get(row.key);
+      return !st || isDead(st);
+    }).map((row) => row.key);
+    const loss = this.loss();
+    const totalLoss = LOSS_STAGES.reduce((sum, stage) => sum + loss[stage], 0);
+    const heal = totalLoss > this.healedLoss ? totalLoss : null;
+    if (suspects.length === 0 && heal === null) return;
+    if (final) {
+      this.settle(suspects, heal);
+      return;
+    }
+    if (this.confirm) return; // one confirmation at a time; the next reconcile catches the rest
+    this.confirm = setTimeout(() => {
+      this.confirm = null;
+      if (this.running) this.settle(suspects, heal);
+    }, CONFIRM_MS);
+    this.confirm.unref();
+  }
+
+  /** `heal`: the total loss this heals (recorded only once it is done, so a stop in between retries it). */
+  private settle(suspects: string[], heal: number | null): void {
+    this.tick(); // what arrived meanwhile counts first
+    const now = Date.now();
+    const out: LifecycleEvent[] = [];
+    for (const key of suspects) {
+      const row = this.table.get(key);
+      if (!row || row.state !== 'running') continue;
+      const seen = lookup(row.pid, key);
+      if (seen.state !== 'alive') out.push(inferredExit(row, seen.stat, now));
+    }
+    if (heal !== null) {
+      this.healedLoss = heal;
+      const found = recoverFromProc(this.filter, (key) => this.table.get(key) !== undefined, now);
+      this.source.track?.(found);
+      out.push(...found);
+    }
+    if (out.length === 0) return;
+    this.receive(out);
+    this.tick();
   }
 
   private changed(): void {

@@ -1,10 +1,10 @@
 // Bounded ring of the most recent events, for the UI's log pane: memory stays flat
 // however many events pass through.
 
-import { LifecycleEvent } from './types';
+import { StreamRecord } from './types';
 
 export class EventLog {
-  private readonly ring: LifecycleEvent[] = [];
+  private readonly ring: StreamRecord[] = [];
   /** Index of the oldest entry once the ring is full. */
   private head = 0;
   private changes = 0;
@@ -13,7 +13,7 @@ export class EventLog {
     if (!(capacity >= 1)) throw new RangeError(`event log capacity must be at least 1, got ${capacity}`);
   }
 
-  push(events: LifecycleEvent[]): void {
+  push(events: StreamRecord[]): void {
     if (events.length === 0) return;
     // Only the newest `capacity` events of a large batch could survive anyway.
     const start = Math.max(0, events.length - this.capacity);
@@ -29,7 +29,7 @@ export class EventLog {
   }
 
   /** Oldest first. */
-  entries(): LifecycleEvent[] {
+  entries(): StreamRecord[] {
     return [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
   }
 

@@ -2,7 +2,7 @@
 // ended rows (bounded by age and count) and gives the UI sorted, filtered views of them.
 
 import { labelFor } from './label';
-import { ExecEvent, ExitEvent, ForkEvent, LifecycleEvent, NS_PER_TICK, processKey } from './types';
+import { ExecEvent, ExitEvent, ForkEvent, NS_PER_TICK, processKey, StreamRecord } from './types';
 
 export type RowState = 'running' | 'exited' | 'lost';
 
@@ -21,7 +21,11 @@ export interface ProcessRow {
   /** Exit time; for a lost row, when reconcile noticed it was gone. */
   exitedAt: number | null; lifetimeMs: number | null;
   cpuPct: number | null; rssKb: number | null;
-  seeded: boolean; cgroupId: string;
+  /** Inferred, not observed: already running when lifetop looked (seeded), or found after a loss (recovered). */
+  seeded: boolean; recovered: boolean;
+  /** The exit was read from /proc (an unreaped zombie), not reported by the kernel. */
+  exitFromProc: boolean;
+  cgroupId: string;
   /** Nesting level in the last tree view (0 in a flat view). */
   depth?: number;
 }
@@ -71,11 +75,11 @@ export class ProcessTable {
     return this.changes;
   }
 
-  apply(events: LifecycleEvent[], now: number): void {
+  apply(events: StreamRecord[], now: number): void {
     for (const ev of events) {
       if (ev.type === 'exec') this.onExec(ev, now);
       else if (ev.type === 'fork') this.onFork(ev, now);
-      else this.onExit(ev, now);
+      else if (ev.type === 'exit') this.onExit(ev, now);
     }
     // Enforce the bound here too, so memory stays flat even if expire() is called rarely.
     this.trim();
@@ -176,11 +180,11 @@ export class ProcessTable {
     const key = processKey(ev.pid, ev.start);
     const row = this.rows.get(key);
     if (!row) {
-      this.insert(this.newRow(key, ev, now, { seeded: ev.seeded === true }));
+      this.insert(this.newRow(key, ev, now, { seeded: ev.seeded === true, recovered: ev.recovered === true }));
       return;
     }
     // A late /proc seed knows less than the kernel events that already described this process.
-    if (ev.seeded && row.args.length > 0) return;
+    if ((ev.seeded || ev.recovered) && row.args.length > 0) return;
     // Exec in place: same process, new image. An exited row stays exited (its exit came first).
     row.ppid = ev.ppid;
     row.uid = ev.uid;
@@ -214,18 +218,22 @@ export class ProcessTable {
     let row = this.rows.get(key);
     if (!row) {
       // Exit overtook its exec/fork: keep what the header tells; a later exec only fills in args.
-      row = this.newRow(key, { ...ev, filename: '', args: [], argsTruncated: false }, now, { parent: null });
+      row = this.newRow(key, { ...ev, filename: '', args: [], argsTruncated: false }, now, { parent: null, seeded: ev.seeded });
       this.insert(row);
-    } else if (row.state === 'exited') {
-      return;
+    } else if (row.state !== 'running') {
+      // Exactly one exit per process; only the kernel's own report may replace one inferred from /proc.
+      const inferred = row.state === 'lost' || row.exitFromProc;
+      if (!inferred || ev.inferred) return;
     }
-    row.state = 'exited';
+    row.state = ev.inferred === 'vanished' ? 'lost' : 'exited';
+    row.exitFromProc = ev.inferred === 'zombie';
     if (row.comm !== ev.comm) {
       row.comm = ev.comm; // the name it died with: it may have renamed itself since exec
       this.searchText.delete(row);
     }
-    row.exitCode = ev.unknownStatus ? null : ev.exitCode;
-    row.signal = ev.unknownStatus ? null : ev.signal;
+    const unknown = ev.unknownStatus || ev.inferred === 'vanished';
+    row.exitCode = unknown ? null : ev.exitCode;
+    row.signal = unknown ? null : ev.signal;
     row.coreDumped = ev.coreDumped;
     row.exitedAt = ev.time;
     row.lifetimeMs = ev.durationMs;
@@ -237,14 +245,15 @@ export class ProcessTable {
     key: string,
     src: Pick<ProcessRow, 'pid' | 'ppid' | 'uid' | 'comm' | 'filename' | 'args' | 'argsTruncated' | 'start' | 'startedAt' | 'cgroupId'>,
     now: number,
-    opts: { seeded?: boolean; parent?: ProcessRow | null },
+    opts: { seeded?: boolean; recovered?: boolean; parent?: ProcessRow | null },
   ): ProcessRow {
     const row: ProcessRow = {
       key, pid: src.pid, ppid: src.ppid, uid: src.uid, user: this.user(src.uid), comm: src.comm,
       filename: src.filename, args: src.args, argsTruncated: src.argsTruncated, label: '',
       start: src.start, startedAt: src.startedAt, firstSeenAt: now, state: 'running',
       exitCode: null, signal: null, coreDumped: false, exitedAt: null, lifetimeMs: null,
-      cpuPct: null, rssKb: null, seeded: opts.seeded === true, cgroupId: src.cgroupId,
+      cpuPct: null, rssKb: null, seeded: opts.seeded === true, recovered: opts.recovered === true,
+      exitFromProc: false, cgroupId: src.cgroupId,
     };
     // parent undefined: look it up by ppid; null: deliberately none.
     const parent = opts.parent === undefined ? this.parentOf(row) : opts.parent ?? undefined;

@@ -1,7 +1,7 @@
 // Per-second rates for the sparklines, from cumulative counters sampled about once a
 // second; plus EventCounter, which derives such counters for sources without kernel ones.
 
-import { Counters, LifecycleEvent } from './types';
+import { Counters, LOSS_COUNTER, StreamRecord } from './types';
 
 export type SeriesName = 'forks' | 'threads' | 'execs' | 'exits' | 'tracedForks' | 'tracedExecs' | 'tracedExits' | 'drops';
 export const SERIES_NAMES: SeriesName[] = ['forks', 'threads', 'execs', 'exits', 'tracedForks', 'tracedExecs', 'tracedExits', 'drops'];
@@ -56,11 +56,15 @@ export class Rates {
 export class EventCounter {
   private readonly c: Counters = {
     forks: 0, threads: 0, execs: 0, exits: 0, tracedForks: 0, tracedExecs: 0, tracedExits: 0, drops: 0, trackFails: 0,
+    queueDrops: 0,
   };
 
-  add(events: LifecycleEvent[]): void {
+  /** A recording's lost records count where the kernel's counters would have. */
+  add(events: StreamRecord[]): void {
     for (const ev of events) {
-      if (ev.type === 'fork') {
+      if (ev.type === 'lost') {
+        this.c[LOSS_COUNTER[ev.stage]] += ev.count;
+      } else if (ev.type === 'fork') {
         this.c.forks++;
         this.c.tracedForks++;
       } else if (ev.type === 'exec') {

@@ -34,6 +34,8 @@ export interface ExecEvent extends EventBase {
   argsTruncated: boolean;
   /** true when the event was synthesized from /proc for an already-running process. */
   seeded?: boolean;
+  /** true when /proc showed a process the events missed (after a loss): synthesized, like seeded. */
+  recovered?: boolean;
 }
 
 export interface ExitEvent extends EventBase {
@@ -49,6 +51,13 @@ export interface ExitEvent extends EventBase {
   cpuMs: number;
   /** true when the source cannot know the exit status (/proc polling): exitCode and signal are placeholders. */
   unknownStatus?: boolean;
+  /**
+   * Not observed by the kernel, inferred from /proc: 'zombie', the process is dead but unreaped and
+   * its status is /proc/PID/stat field 52; 'vanished', it is gone and its exit was lost (status unknown).
+   */
+  inferred?: 'zombie' | 'vanished';
+  /** Part of seeding (a process that had already exited when lifetop looked). */
+  seeded?: boolean;
 }
 
 export interface ForkEvent extends EventBase {
@@ -59,6 +68,35 @@ export interface ForkEvent extends EventBase {
 }
 
 export type LifecycleEvent = ExecEvent | ExitEvent | ForkEvent;
+
+/** Where events were lost: the kernel ring buffer, the addon's queue to JS, the kernel's traced set. */
+export type LossStage = 'kernel_ring' | 'addon_queue' | 'traced_map';
+export const LOSS_STAGES: LossStage[] = ['kernel_ring', 'addon_queue', 'traced_map'];
+
+/** A gap in the stream: `count` events (or, for traced_map, processes) lost between since and until. */
+export interface LostRecord {
+  type: 'lost';
+  /** When the loss was noticed, epoch ms. */
+  time: number;
+  stage: LossStage;
+  count: number;
+  since: number;
+  until: number;
+}
+
+/** What flows from a source through the session to every output, in order. */
+export type StreamRecord = LifecycleEvent | LostRecord;
+
+/** The first line of a recording: how it was made. */
+export interface RecordingHeader {
+  type: 'header';
+  version: string;
+  source: SourceKind;
+  filter: string[];
+  followChildren: boolean;
+  /** Boot time, epoch ms. */
+  bootTime: number;
+}
 
 /** Cumulative kernel counters (summed over CPUs). */
 export interface Counters {
@@ -73,7 +111,14 @@ export interface Counters {
   drops: number;
   /** Traced-map insert failures: processes that should be traced but are not. */
   trackFails: number;
+  /** Records the addon dropped because JS fell too far behind. */
+  queueDrops: number;
 }
+
+/** The counter behind each loss stage. */
+export const LOSS_COUNTER: Record<LossStage, 'drops' | 'queueDrops' | 'trackFails'> = {
+  kernel_ring: 'drops', addon_queue: 'queueDrops', traced_map: 'trackFails',
+};
 
 export type SourceKind = 'bpf' | 'proc' | 'replay';
 
@@ -90,14 +135,16 @@ export interface FilterSpec {
 export interface EventSource {
   readonly kind: SourceKind;
   /** Begin delivering events; onEvents receives batches, never one call per event. */
-  start(onEvents: (events: LifecycleEvent[]) => void): void;
+  start(onEvents: (events: StreamRecord[]) => void): void;
   stop(): void;
   /** Change what is traced without restarting. */
   setFilter(filter: FilterSpec): void;
   /** Cumulative counters: the kernel's, or (replay, /proc) derived from the events delivered. */
   counters(): Counters;
-  /** Mark already-running processes as traced so their exits arrive. */
-  track(pids: number[]): void;
+  /** Mark already-running processes (pid and start, ns) as traced so their exits arrive. */
+  track?(procs: { pid: number; start: number }[]): void;
+  /** A fault that stopped delivery (the kernel source's poll thread failed), or null. */
+  fault?(): string | null;
   /** Resolves when a finite source (replay) has delivered everything. */
   readonly done?: Promise<void>;
   /** One line shown to the user about the source's limits, e.g. /proc misses short-lived processes. */

@@ -1,13 +1,17 @@
 // NDJSON event format (DESIGN.md's contract): one JSON object per line for --json and
 // --record, and its validating inverse for --replay.
 
-import { EventBase, ExecEvent, ExitEvent, ForkEvent, LifecycleEvent } from '../model/types';
+import {
+  EventBase, ExecEvent, ExitEvent, ForkEvent, LifecycleEvent, LOSS_STAGES, LossStage, LostRecord, RecordingHeader, SourceKind,
+  StreamRecord,
+} from '../model/types';
 
 export class RecordingError extends Error {
   override name = 'RecordingError';
 }
 
-export function eventToJson(ev: LifecycleEvent): Record<string, unknown> {
+export function eventToJson(ev: StreamRecord): Record<string, unknown> {
+  if (ev.type === 'lost') return lostToJson(ev);
   const out: Record<string, unknown> = {
     type: ev.type, time: iso(ev.time), pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm,
     start: ev.start, started_at: iso(ev.startedAt), tid: ev.tid, cgroup_id: ev.cgroupId,
@@ -15,11 +19,14 @@ export function eventToJson(ev: LifecycleEvent): Record<string, unknown> {
   if (ev.type === 'exec') {
     Object.assign(out, { filename: ev.filename, args: ev.args, args_truncated: ev.argsTruncated });
     if (ev.seeded) out.seeded = true;
+    if (ev.recovered) out.recovered = true;
   } else if (ev.type === 'exit') {
     Object.assign(out, {
       exit_code: ev.exitCode, signal: ev.signal, core_dumped: ev.coreDumped, duration_ms: ev.durationMs, cpu_ms: ev.cpuMs,
     });
     if (ev.unknownStatus) out.unknown_status = true;
+    if (ev.inferred) out.inferred = ev.inferred;
+    if (ev.seeded) out.seeded = true;
   } else {
     Object.assign(out, { child_pid: ev.childPid, child_start: ev.childStart });
   }
@@ -31,7 +38,8 @@ export function eventToJson(ev: LifecycleEvent): Record<string, unknown> {
  * here too. Equal, byte for byte, to escapeInvisible(JSON.stringify(eventToJson(ev))) (a test
  * holds it to that), but built directly: at storm rates this line is most of lifetop's CPU.
  */
-export function formatEvent(ev: LifecycleEvent): string {
+export function formatEvent(ev: StreamRecord): string {
+  if (ev.type === 'lost') return JSON.stringify(lostToJson(ev));
   let line = '{"type":"' + ev.type + '","time":"' + iso(ev.time) + '","pid":' + num(ev.pid) + ',"ppid":' + num(ev.ppid)
     + ',"uid":' + num(ev.uid) + ',"comm":' + str(ev.comm) + ',"start":' + num(ev.start)
     + ',"started_at":"' + iso(ev.startedAt) + '","tid":' + num(ev.tid) + ',"cgroup_id":' + str(ev.cgroupId);
@@ -40,14 +48,29 @@ export function formatEvent(ev: LifecycleEvent): string {
     for (let i = 0; i < ev.args.length; i++) line += (i === 0 ? '' : ',') + str(ev.args[i]);
     line += '],"args_truncated":' + ev.argsTruncated;
     if (ev.seeded) line += ',"seeded":true';
+    if (ev.recovered) line += ',"recovered":true';
   } else if (ev.type === 'exit') {
     line += ',"exit_code":' + num(ev.exitCode) + ',"signal":' + num(ev.signal) + ',"core_dumped":' + ev.coreDumped
       + ',"duration_ms":' + num(ev.durationMs) + ',"cpu_ms":' + num(ev.cpuMs);
     if (ev.unknownStatus) line += ',"unknown_status":true';
+    if (ev.inferred) line += ',"inferred":"' + ev.inferred + '"';
+    if (ev.seeded) line += ',"seeded":true';
   } else {
     line += ',"child_pid":' + num(ev.childPid) + ',"child_start":' + num(ev.childStart);
   }
   return line + '}';
+}
+
+function lostToJson(ev: LostRecord): Record<string, unknown> {
+  return { type: 'lost', time: iso(ev.time), stage: ev.stage, count: ev.count, since: iso(ev.since), until: iso(ev.until) };
+}
+
+/** The first line of a recording. */
+export function formatHeader(h: RecordingHeader): string {
+  return escapeInvisible(JSON.stringify({
+    type: 'header', version: h.version, source: h.source, filter: h.filter, follow_children: h.followChildren,
+    boot_time: iso(h.bootTime),
+  }));
 }
 
 const INVISIBLE = /[\u007f-\u009f\u2028\u2029]/;
@@ -86,13 +109,31 @@ function iso(ms: number): string {
   return isoPrefix + (frac < 10 ? '00' : frac < 100 ? '0' : '') + frac + 'Z';
 }
 
-/** Parses one recorded line; throws RecordingError with a short reason. */
-export function parseEvent(line: string): LifecycleEvent {
+/** Parses one recorded line, header and lost records included; throws RecordingError with a short reason. */
+export function parseRecord(line: string): StreamRecord | RecordingHeader {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     throw new RecordingError('not valid JSON');
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    if (o.type === 'lost') return new Reader(o).lost();
+    if (o.type === 'header') return new Reader(o).header();
+  }
+  return parseEvent(line, value);
+}
+
+/** Parses one recorded event line; throws RecordingError with a short reason. */
+export function parseEvent(line: string, parsed?: unknown): LifecycleEvent {
+  let value: unknown = parsed;
+  if (parsed === undefined) {
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new RecordingError('not valid JSON');
+    }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RecordingError('not a JSON object');
   const r = new Reader(value as Record<string, unknown>);
@@ -120,15 +161,38 @@ class Reader {
     };
   }
 
-  execTail(): Pick<ExecEvent, 'filename' | 'args' | 'argsTruncated' | 'seeded'> {
+  lost(): LostRecord {
+    const stage = this.str('stage');
+    if (!(LOSS_STAGES as string[]).includes(stage)) throw new RecordingError(`"stage" is not one of ${LOSS_STAGES.join(', ')}`);
+    return {
+      type: 'lost', time: this.time('time'), stage: stage as LossStage, count: this.int('count'),
+      since: this.time('since'), until: this.time('until'),
+    };
+  }
+
+  header(): RecordingHeader {
+    const filter = this.get('filter');
+    if (!Array.isArray(filter) || !filter.every((p) => typeof p === 'string')) {
+      throw new RecordingError('"filter" is not an array of strings');
+    }
+    const source = this.str('source');
+    if (!['bpf', 'proc', 'replay'].includes(source)) throw new RecordingError('"source" is not bpf, proc or replay');
+    return {
+      type: 'header', version: this.str('version'), source: source as SourceKind, filter,
+      followChildren: this.bool('follow_children'), bootTime: this.time('boot_time'),
+    };
+  }
+
+  execTail(): Pick<ExecEvent, 'filename' | 'args' | 'argsTruncated' | 'seeded' | 'recovered'> {
     const args = this.get('args');
     if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
       throw new RecordingError('"args" is not an array of strings');
     }
-    const tail: Pick<ExecEvent, 'filename' | 'args' | 'argsTruncated' | 'seeded'> = {
+    const tail: Pick<ExecEvent, 'filename' | 'args' | 'argsTruncated' | 'seeded' | 'recovered'> = {
       filename: this.str('filename'), args, argsTruncated: this.bool('args_truncated'),
     };
     if ('seeded' in this.o && this.bool('seeded')) tail.seeded = true;
+    if ('recovered' in this.o && this.bool('recovered')) tail.recovered = true;
     return tail;
   }
 
@@ -138,6 +202,12 @@ class Reader {
       durationMs: this.num('duration_ms'), cpuMs: this.num('cpu_ms'),
     };
     if ('unknown_status' in this.o && this.bool('unknown_status')) tail.unknownStatus = true;
+    if ('seeded' in this.o && this.bool('seeded')) tail.seeded = true;
+    if ('inferred' in this.o) {
+      const how = this.str('inferred');
+      if (how !== 'zombie' && how !== 'vanished') throw new RecordingError('"inferred" is not zombie or vanished');
+      tail.inferred = how;
+    }
     return tail;
   }
 

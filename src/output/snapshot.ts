@@ -12,7 +12,11 @@ import { formatAge, formatCpu, rowAgeMs, stateText } from '../ui/format';
 import { clean } from '../ui/sanitize';
 import { escapeInvisible } from './ndjson';
 
-export interface SnapshotMeta { takenAt: number; filter: string; sort: SortSpec }
+export interface SnapshotMeta {
+  takenAt: number; filter: string; sort: SortSpec;
+  /** Events seen, lost per stage, rows inferred: how far to trust the table. */
+  counters?: Record<string, number>;
+}
 export type SnapshotFormat = 'json' | 'csv' | 'txt';
 
 export class SnapshotError extends Error {
@@ -20,7 +24,7 @@ export class SnapshotError extends Error {
 }
 
 const CSV_HEADER = ['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
-  'exit_code', 'signal', 'cpu_pct', 'rss_kb'];
+  'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from'];
 const TEXT_LABEL_MAX = 60;
 
 export function snapshotJson(rows: ProcessRow[], meta: SnapshotMeta, now: number): string {
@@ -28,23 +32,45 @@ export function snapshotJson(rows: ProcessRow[], meta: SnapshotMeta, now: number
     taken_at: new Date(meta.takenAt).toISOString(),
     filter: meta.filter,
     sort: { column: meta.sort.column, descending: meta.sort.descending },
+    counters: meta.counters ?? {},
     processes: rows.map((r) => ({
       pid: r.pid, ppid: r.ppid, uid: r.uid, user: r.user, comm: r.comm, args: r.args, label: r.label,
       started_at: new Date(r.startedAt).toISOString(), age_s: ageSeconds(r, now), state: r.state,
       exit_code: r.exitCode, signal: r.signal, cpu_pct: r.cpuPct, rss_kb: r.rssKb,
+      origin: origin(r), exit_from: exitFrom(r),
     })),
   };
   return escapeInvisible(JSON.stringify(doc, null, 2)) + '\n';
 }
 
+/** How lifetop knows a row: from its exec/fork event, or inferred from /proc. */
+function origin(r: ProcessRow): 'event' | 'seeded' | 'recovered' {
+  return r.seeded ? 'seeded' : r.recovered ? 'recovered' : 'event';
+}
+
+/** Who reported the end: the kernel, /proc (a zombie's status), or nobody (lost); null while running. */
+function exitFrom(r: ProcessRow): 'kernel' | 'proc' | 'lost' | null {
+  if (r.state === 'running') return null;
+  return r.state === 'lost' ? 'lost' : r.exitFromProc ? 'proc' : 'kernel';
+}
+
+/** The trailer of CSV and text snapshots: one comment line with the counters (README: Formats). */
+function trailer(meta: SnapshotMeta | undefined): string {
+  if (!meta) return '';
+  const counters = Object.entries(meta.counters ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+  return `# lifetop snapshot taken_at=${new Date(meta.takenAt).toISOString()} ${counters}`.trimEnd();
+}
+
 /** RFC 4180: CRLF line ends; a field with a comma, quote, CR or LF is quoted, quotes doubled. */
-export function snapshotCsv(rows: ProcessRow[], now: number): string {
+export function snapshotCsv(rows: ProcessRow[], now: number, meta?: SnapshotMeta): string {
   const lines = [CSV_HEADER.join(',')];
   for (const r of rows) {
     const fields = [r.pid, r.ppid, r.uid, r.user, r.comm, r.args.join(' '), r.label,
-      new Date(r.startedAt).toISOString(), ageSeconds(r, now), r.state, r.exitCode, r.signal, r.cpuPct, r.rssKb];
+      new Date(r.startedAt).toISOString(), ageSeconds(r, now), r.state, r.exitCode, r.signal, r.cpuPct, r.rssKb,
+      origin(r), exitFrom(r)];
     lines.push(fields.map(csvField).join(','));
   }
+  if (meta) lines.push(trailer(meta));
   return lines.join('\r\n') + '\r\n';
 }
 
@@ -58,7 +84,7 @@ function csvField(value: string | number | null): string {
 }
 
 /** Aligned columns for people; control characters appear as \xNN so the file is safe to cat. */
-export function snapshotText(rows: ProcessRow[], now: number): string {
+export function snapshotText(rows: ProcessRow[], now: number, meta?: SnapshotMeta): string {
   const header = ['PID', 'PPID', 'USER', 'COMM', 'LABEL', 'STARTED', 'AGE', 'CPU%', 'RSS', 'STATE'];
   const rightAligned = new Set(['PID', 'PPID', 'AGE', 'CPU%', 'RSS']);
   const table = [header, ...rows.map((r) => [
@@ -71,6 +97,7 @@ export function snapshotText(rows: ProcessRow[], now: number): string {
     .map((cell, col) => (rightAligned.has(header[col]) ? cell.padStart(widths[col]) : cell.padEnd(widths[col])))
     .join('  ')
     .trimEnd());
+  if (meta) lines.push(trailer(meta));
   return lines.join('\n') + '\n';
 }
 
@@ -97,7 +124,7 @@ export function formatFor(file: string): SnapshotFormat {
 
 function render(fmt: SnapshotFormat, rows: ProcessRow[], meta: SnapshotMeta, now: number): string {
   if (fmt === 'json') return snapshotJson(rows, meta, now);
-  return fmt === 'csv' ? snapshotCsv(rows, now) : snapshotText(rows, now);
+  return fmt === 'csv' ? snapshotCsv(rows, now, meta) : snapshotText(rows, now, meta);
 }
 
 /** Writes atomically (temp file in the same directory, fsync, rename); returns the absolute path. */

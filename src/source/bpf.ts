@@ -1,6 +1,6 @@
 // The kernel source: wraps the native Tracer and decodes its packed batches
 // (u32 length + record, 8-byte aligned) into LifecycleEvents.
-import type { Counters, EventSource, FilterSpec, LifecycleEvent } from '../model/types';
+import type { Counters, EventSource, FilterSpec, LifecycleEvent, StreamRecord } from '../model/types';
 import { loadAddon, type AbiLayout, type NativeTracer, type TracerStats } from './native';
 
 /** Record layout the decoder assumes; test/unit checks it against the C structs (abi()). */
@@ -109,21 +109,22 @@ export interface BpfOptions {
   filter: FilterSpec;
   ringBytes?: number;
   verbose?: boolean;
+  /** Which exit program to load: 'auto' (by kernel), or 'live' to force the pre-6.16 one (tests). */
+  exitProgram?: 'auto' | 'live' | 'group_dead';
 }
 
 export class BpfSource implements EventSource {
   readonly kind = 'bpf' as const;
   private readonly tracer: NativeTracer;
   private readonly bootEpochMs: number;
-  private onEvents: ((events: LifecycleEvent[]) => void) | null = null;
-  /** The kernel's counters as they were at stop(), when the maps are gone. */
-  private final: Counters | null = null;
+  private onEvents: ((events: StreamRecord[]) => void) | null = null;
+  private stopped = false;
 
   /** Loads the programs (throws the addon's one-line errors); attaches on start(). */
   constructor(opts: BpfOptions) {
     const addon = loadAddon();
     this.bootEpochMs = addon.bootEpochMs();
-    this.tracer = new addon.Tracer({ ringBytes: opts.ringBytes, verbose: opts.verbose });
+    this.tracer = new addon.Tracer({ ringBytes: opts.ringBytes, verbose: opts.verbose, exitProgram: opts.exitProgram });
     this.setFilter(opts.filter);
   }
 
@@ -131,16 +132,16 @@ export class BpfSource implements EventSource {
     return loadAddon().abi();
   }
 
-  start(onEvents: (events: LifecycleEvent[]) => void): void {
+  start(onEvents: (events: StreamRecord[]) => void): void {
     this.onEvents = onEvents;
     this.tracer.start((batch) => this.deliver(batch));
   }
 
   /** Detach; what the kernel had sent but JS had not yet seen is delivered now, in order. */
   stop(): void {
-    if (this.final) return;
-    this.final = this.tracer.counters();
-    const rest = this.tracer.stop();
+    if (this.stopped) return;
+    this.stopped = true;
+    const rest = this.tracer.stop(); // detaches first, then drains: the counters stay readable
     if (rest) this.deliver(rest);
     this.onEvents = null;
   }
@@ -151,16 +152,21 @@ export class BpfSource implements EventSource {
   }
 
   setFilter(filter: FilterSpec): void {
-    if (this.final) return;
+    if (this.stopped) return;
     this.tracer.setFilter(filter.patterns, filter.followChildren);
   }
 
   counters(): Counters {
-    return this.final ?? this.tracer.counters();
+    return { ...this.tracer.counters(), queueDrops: this.tracer.stats().lost };
   }
 
-  track(pids: number[]): void {
-    if (pids.length > 0 && !this.final) this.tracer.track(pids);
+  track(procs: { pid: number; start: number }[]): void {
+    if (procs.length > 0 && !this.stopped) this.tracer.track(procs.map((p) => p.pid), procs.map((p) => p.start));
+  }
+
+  fault(): string | null {
+    const errno = this.tracer.stats().pollError;
+    return errno ? `the kernel event reader failed (errno ${errno}): events are no longer received` : null;
   }
 
   stats(): TracerStats {

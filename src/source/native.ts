@@ -20,22 +20,40 @@ export interface NativeCounters {
 
 /** Consumer bookkeeping: nudges sent to JS, nudges merged because JS was behind,
  * records read from the ring buffer, records dropped because JS fell too far behind. */
-export interface TracerStats { batches: number; merges: number; records: number; lost: number }
+export interface TracerStats {
+  batches: number; merges: number; records: number; lost: number;
+  /** errno of a failed poll (the reader thread ended), 0 while healthy. */
+  pollError: number;
+  /** The exit program loaded: 'group_dead' (6.16+) or 'live' (older kernels, or forced). */
+  exitProgram: string;
+}
 
 export interface NativeTracer {
   start(onBatch: (batch: Buffer) => void): void;
   /** Detaches and returns the records not yet delivered. */
   stop(): Buffer | undefined;
   setFilter(patterns: string[], followChildren: boolean): void;
-  track(pids: number[]): number;
+  track(pids: number[], startsNs: number[]): number;
   counters(): NativeCounters;
   stats(): TracerStats;
 }
 
+/** inotify IN_OPEN watches; onActivity runs at most once per burst (one call in flight). */
+export interface NativeExecWatcher {
+  /** How many of the directories given are watched (missing or unreadable ones are skipped). */
+  readonly watched: number;
+  /** Stops the thread and drops the watches; idempotent. */
+  close(): void;
+  stats(): { events: number; notifies: number };
+}
+
 export interface NativeAddon {
-  Tracer: new (opts: { ringBytes?: number; pollMs?: number; verbose?: boolean }) => NativeTracer;
+  Tracer: new (opts: { ringBytes?: number; pollMs?: number; verbose?: boolean; exitProgram?: string }) => NativeTracer;
+  ExecWatcher: new (dirs: string[], onActivity: () => void) => NativeExecWatcher;
   abi(): AbiLayout;
   bootEpochMs(): number;
+  /** True when fd is a pipe whose reading end is closed. */
+  readerGone(fd: number): boolean;
 }
 
 /** Error from the addon: `code` says which failure, `log` holds libbpf's words (verifier log). */

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { matchComm } from '../model/filter';
 import { EventCounter } from '../model/rates';
+import { ExecTrigger, nativeWatcher, type WatcherFactory } from './execWatch';
 import { Counters, EventSource, ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, NS_PER_TICK, processKey } from '../model/types';
 
 /** USER_HZ: /proc reports times in these ticks on every Linux ABI. */
@@ -25,6 +26,8 @@ export interface ProcInfo {
 export interface ProcStat {
   pid: number; comm: string; state: string; ppid: number;
   utimeTicks: number; stimeTicks: number; threads: number; startTicks: number;
+  /** Field 52 (Linux 3.5+): the status wait(2) will report, meaningful once the process is a zombie. */
+  exitStatus: number | null;
 }
 
 /**
@@ -42,6 +45,7 @@ export function parseStat(text: string): ProcStat | null {
   const stat: ProcStat = {
     pid: Number(text.slice(0, open - 1)), comm: text.slice(open + 1, close), state: fields[0], ppid: field(4),
     utimeTicks: field(14), stimeTicks: field(15), threads: field(20), startTicks: field(22),
+    exitStatus: fields.length >= 50 && Number.isInteger(field(52)) ? field(52) : null,
   };
   return Number.isInteger(stat.pid) && Number.isInteger(stat.startTicks) ? stat : null;
 }
@@ -57,6 +61,28 @@ function readText(file: string): string | null {
 export function readStat(pid: number): ProcStat | null {
   const text = readText(`/proc/${pid}/stat`);
   return text === null ? null : parseStat(text);
+}
+
+/**
+ * A process is running while it has a live thread. State Z (or X) of the leader alone does not
+ * say it: a leader that called pthread_exit stays a zombie while its other threads run.
+ * Non-leader threads are released as they die, so a zombie leader with num_threads 1 is the
+ * whole process, dead and not yet reaped.
+ */
+export function isDead(stat: ProcStat): boolean {
+  if (stat.state !== 'Z' && stat.state !== 'X') return false;
+  if (stat.threads <= 1) return true;
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${stat.pid}/task`);
+  } catch {
+    return true; // reaped while we looked
+  }
+  return !tids.some((tid) => {
+    const t = readText(`/proc/${stat.pid}/task/${tid}/stat`);
+    const ts = t === null ? null : parseStat(t);
+    return ts !== null && ts.state !== 'Z' && ts.state !== 'X';
+  });
 }
 
 let bootMs: number | undefined;
@@ -141,9 +167,9 @@ function scanStats(): ProcStat[] {
   return out;
 }
 
-/** processKey of every running process. */
-export function aliveKeys(): Set<string> {
-  return new Set(scanStats().map(statKey));
+/** Every process in /proc by processKey (zombies included: isDead tells them apart). */
+export function scanByKey(): Map<string, ProcStat> {
+  return new Map(scanStats().map((st) => [statKey(st), st]));
 }
 
 /** Which of `procs` the filter traces: comm matches, plus (followChildren) all their descendants. */
@@ -172,17 +198,76 @@ export function tracedSet<T extends { pid: number; ppid: number; comm: string }>
 }
 
 /**
- * Seed events for what runs now and the filter traces. Filters on the stat files first and
- * reads status, cmdline and exe only for the matches: it runs at start-up and on every
- * filter change, on the UI's thread.
+ * Seed events for what the filter traces in /proc now: an exec for each, and for a process
+ * that is already dead (an unreaped zombie) its exit as /proc tells it. Filters on the stat
+ * files first and reads status, cmdline and exe only for the matches: it runs at start-up
+ * and on every filter change, on the UI's thread.
  */
-export function seedFromProc(filter: FilterSpec, now: number): ExecEvent[] {
+export function seedFromProc(filter: FilterSpec, now: number): LifecycleEvent[] {
   const infos: ProcInfo[] = [];
+  const dead = new Map<string, ProcStat>();
   for (const stat of tracedSet(scanStats(), filter)) {
     const info = infoFromStat(stat);
-    if (info) infos.push(info);
+    if (!info) continue;
+    infos.push(info);
+    if (isDead(stat)) dead.set(statKey(stat), stat);
   }
-  return seedEvents(infos, filter, now);
+  const out: LifecycleEvent[] = [];
+  for (const ev of seedEvents(infos, filter, now)) {
+    out.push(ev);
+    const stat = dead.get(processKey(ev.pid, ev.start));
+    if (stat) out.push({ ...inferredExit(ev, stat, now), seeded: true });
+  }
+  return out;
+}
+
+/**
+ * Processes the filter traces that run now (not zombies) and are missing from `known`:
+ * what a loss of events hid. Exec events flagged recovered, parents first.
+ */
+export function recoverFromProc(filter: FilterSpec, known: (key: string) => boolean, now: number): ExecEvent[] {
+  const out: ExecEvent[] = [];
+  const stats = scanStats().filter((st) => !isDead(st));
+  for (const stat of tracedSet(stats, filter).sort((a, b) => a.startTicks - b.startTicks)) {
+    if (known(statKey(stat))) continue;
+    const info = infoFromStat(stat);
+    if (info) out.push({ ...execFromInfo(info, now), recovered: true });
+  }
+  return out;
+}
+
+/** How a process known by key stands in /proc now: alive, dead (a zombie, with its stat), or gone. */
+export function lookup(pid: number, key: string): { state: 'alive' | 'dead' | 'gone'; stat: ProcStat | null } {
+  const stat = readStat(pid);
+  if (!stat || statKey(stat) !== key) return { state: 'gone', stat: null };
+  return { state: isDead(stat) ? 'dead' : 'alive', stat };
+}
+
+/**
+ * The exit of a process the kernel did not report: from a zombie's stat (status in wait(2)
+ * form, field 52), or, when it is gone, 'vanished' with the status unknown.
+ */
+export function inferredExit(
+  p: { pid: number; ppid: number; uid: number; comm: string; start: number; startedAt: number; cgroupId: string },
+  stat: ProcStat | null, now: number,
+): ExitEvent {
+  const status = stat?.exitStatus ?? null;
+  const zombie = stat !== null && status !== null && canReadStatus(p.uid);
+  return {
+    type: 'exit', time: now, pid: p.pid, ppid: stat?.ppid ?? p.ppid, tid: p.pid, uid: p.uid, comm: stat?.comm ?? p.comm,
+    start: p.start, startedAt: p.startedAt, cgroupId: p.cgroupId,
+    exitCode: zombie ? (status >> 8) & 0xff : 0, signal: zombie ? status & 0x7f : 0, coreDumped: zombie && (status & 0x80) !== 0,
+    durationMs: Math.max(0, now - p.startedAt),
+    cpuMs: stat ? ((stat.utimeTicks + stat.stimeTicks) * 1000) / TICKS_PER_SEC : 0,
+    inferred: stat !== null ? 'zombie' : 'vanished',
+    ...(stat !== null && !zombie ? { unknownStatus: true } : {}),
+  };
+}
+
+/** The kernel shows field 52 only to who may ptrace the process; others read 0. */
+function canReadStatus(uid: number): boolean {
+  const me = process.geteuid?.() ?? 0;
+  return me === 0 || me === uid;
 }
 
 /** Exec events (seeded: true) for the traced processes, oldest first so parents precede children. */
@@ -271,22 +356,29 @@ interface Known {
   stat: ProcStat;
   info: ProcInfo | null;
   traced: boolean;
+  /** When first caught inside execve (new name, no arguments yet): judged again on later scans. */
+  deferredAt?: number;
 }
 
 export interface ProcSourceOptions {
   /** Poll period, ms (default 500). */
   intervalMs?: number;
+  /** What scans on program starts: the addon's inotify watcher by default; a string says why there is none. */
+  watcher?: WatcherFactory | string;
 }
 
 /**
- * Polls /proc and turns differences between scans into events. Processes already running
- * at start() or revealed by setFilter() are traced silently: seeding them is the caller's
- * job (seedEvents), exactly as with the kernel source.
+ * Polls /proc and turns differences between scans into events: on a timer, and at once
+ * (throttled) when the file system shows a program starting, so short-lived processes are
+ * seen too. Processes already running at start() or revealed by setFilter() are traced
+ * silently: seeding them is the caller's job (seedEvents), exactly as with the kernel source.
  */
 export class ProcSource implements EventSource {
   readonly kind = 'proc';
-  readonly caveat: string;
+  caveat: string;
   private readonly intervalMs: number;
+  private readonly watcher: WatcherFactory | string;
+  private readonly trigger = new ExecTrigger(() => this.poll(false));
   private filter: FilterSpec;
   private readonly counter = new EventCounter();
   private known = new Map<string, Known>();
@@ -296,7 +388,17 @@ export class ProcSource implements EventSource {
   constructor(filter: FilterSpec, opts: ProcSourceOptions = {}) {
     this.filter = copyFilter(filter);
     this.intervalMs = opts.intervalMs ?? 500;
-    this.caveat = `polling /proc every ${this.intervalMs / 1000}s: processes shorter than that are missed`;
+    // Known before start(): the CLI shows the caveat as soon as the source exists.
+    this.watcher = opts.watcher ?? nativeWatcher();
+    this.caveat = typeof this.watcher === 'string' ? this.pollOnlyCaveat('native addon not loaded') : this.triggeredCaveat();
+  }
+
+  private triggeredCaveat(): string {
+    return `polling /proc on program starts and every ${this.intervalMs / 1000}s: processes shorter than a few ms may be missed; exit status unknown`;
+  }
+
+  private pollOnlyCaveat(why: string): string {
+    return `polling /proc every ${this.intervalMs / 1000}s only (${why}): processes shorter than that are missed; exit status unknown`;
   }
 
   start(onEvents: (events: LifecycleEvent[]) => void): void {
@@ -307,9 +409,14 @@ export class ProcSource implements EventSource {
     this.traceMatches();
     this.timer = setInterval(() => this.poll(), this.intervalMs);
     this.timer.unref(); // a poller must never be what keeps the process alive
+    if (typeof this.watcher !== 'string') {
+      const why = this.trigger.start(this.watcher);
+      if (why !== null) this.caveat = this.pollOnlyCaveat(`no start trigger: ${why}`);
+    }
   }
 
   stop(): void {
+    this.trigger.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.onEvents = null;
@@ -339,12 +446,33 @@ export class ProcSource implements EventSource {
     }
   }
 
-  private poll(): void {
+  /** A full scan on the timer; on program starts, only what a start can have changed. */
+  private poll(full = true): void {
     if (!this.onEvents) return;
-    const events = this.diff(scanStats(), Date.now());
+    const events = this.diff(full ? scanStats() : this.quickScan(), Date.now());
     if (events.length === 0) return;
     this.counter.add(events);
     this.onEvents(events);
+  }
+
+  /**
+   * New and young processes (a fresh fork may exec, or be caught mid-exec) are read again;
+   * older ones keep their last stat and are only checked for presence. So a burst of starts
+   * costs per start, not per process on the machine; the timer's full scan sees the rest
+   * (an old process that execs in place, a reused pid).
+   */
+  private quickScan(): ProcStat[] {
+    const byPid = new Map<number, Known>();
+    for (const entry of this.known.values()) byPid.set(entry.stat.pid, entry);
+    const youngFrom = ((Date.now() - bootTimeMs()) / 1000) * TICKS_PER_SEC - YOUNG_TICKS;
+    const out: ProcStat[] = [];
+    for (const pid of pids()) {
+      const entry = byPid.get(pid);
+      const keep = entry !== undefined && entry.deferredAt === undefined && entry.stat.startTicks < youngFrom;
+      const stat = keep ? entry.stat : readStat(pid);
+      if (stat) out.push(stat);
+    }
+    return out;
   }
 
   private diff(stats: ProcStat[], now: number): LifecycleEvent[] {
@@ -357,13 +485,24 @@ export class ProcSource implements EventSource {
       const key = statKey(stat);
       const old = this.known.get(key);
       const entry: Known = old ?? { stat, info: null, traced: false };
-      // A comm change on a known process is an exec in place.
-      const execd = old !== undefined && old.stat.comm !== stat.comm;
+      // A comm change on a known process is an exec in place; a deferred one is judged again.
+      const { deferredAt } = entry;
+      entry.deferredAt = undefined;
+      const deferred = deferredAt !== undefined;
+      const execd = deferred || (old !== undefined && old.stat.comm !== stat.comm);
       entry.stat = stat;
-      if (entry.traced ? execd : this.wanted(stat, old === undefined, execd, tracedPids)) {
-        entry.info = infoFromStat(stat);
-        entry.traced = entry.traced || entry.info !== null;
-        if (entry.info) events.push(execFromInfo(entry.info, now));
+      if (entry.traced ? execd : this.wanted(stat, old === undefined || deferred, execd, tracedPids)) {
+        const info = infoFromStat(stat);
+        // Scans follow program starts closely enough to land inside execve, where a process
+        // preempted on a busy machine can stay for ms: look again on later scans (the trigger
+        // always scans again ~20 ms on) rather than report it without arguments, for a while.
+        if (info && midExec(info, stat) && now - (deferredAt ?? now) < MID_EXEC_GRACE_MS) {
+          entry.deferredAt = deferredAt ?? now;
+        } else {
+          entry.info = info;
+          entry.traced = entry.traced || info !== null;
+          if (info) events.push(execFromInfo(info, now));
+        }
       }
       if (entry.traced) tracedPids.add(stat.pid);
       current.set(key, entry);
@@ -381,6 +520,21 @@ export class ProcSource implements EventSource {
     if (!isNew) return execd && matches;
     return matches || (this.filter.followChildren && tracedPids.has(stat.ppid));
   }
+}
+
+/** Processes younger than this (1 s) are read again on every triggered scan. */
+const YOUNG_TICKS = TICKS_PER_SEC;
+
+/** How long a process may look mid-exec before it is reported as it is (it may have cleared its cmdline). */
+const MID_EXEC_GRACE_MS = 100;
+
+/**
+ * The kernel renames a process before it copies the arguments of the new image: a live
+ * process with a name but no cmdline is most likely inside execve (kernel threads have none
+ * either: kthreadd, pid 2, is their parent).
+ */
+function midExec(info: ProcInfo, stat: ProcStat): boolean {
+  return info.args.length === 0 && stat.state !== 'Z' && stat.pid !== 2 && stat.ppid !== 2;
 }
 
 function copyFilter(filter: FilterSpec): FilterSpec {

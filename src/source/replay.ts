@@ -3,11 +3,10 @@
 
 import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
-import * as readline from 'node:readline';
 import { matchComm } from '../model/filter';
 import { EventCounter } from '../model/rates';
-import { Counters, EventSource, FilterSpec, LifecycleEvent, processKey } from '../model/types';
-import { formatEvent, parseEvent, RecordingError } from '../output/ndjson';
+import { Counters, EventSource, FilterSpec, processKey, RecordingHeader, StreamRecord } from '../model/types';
+import { formatEvent, formatHeader, parseRecord, RecordingError } from '../output/ndjson';
 
 export type ReplaySpeed = 'max' | 'realtime' | number;
 
@@ -16,6 +15,37 @@ export interface ReplayOptions {
   speed: ReplaySpeed;
   onBadLine: 'skip' | 'abort';
   warn: (msg: string) => void;
+}
+
+/** A longer line is not a lifetop record (an exec's args are at most 4 KiB, escaped): stop, naming it. */
+const MAX_LINE = 1 << 20;
+
+/**
+ * Lines of a byte stream, decoded as UTF-8, without ever holding more than MAX_LINE of one:
+ * an over-long line (or /dev/zero) yields `null` instead of a string, once, and ends.
+ */
+async function* lines(input: AsyncIterable<Buffer>): AsyncGenerator<string | null> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of input) {
+    let from = 0;
+    for (let nl = chunk.indexOf(10, from); nl !== -1; nl = chunk.indexOf(10, from)) {
+      if (size + nl - from > MAX_LINE) return yield null;
+      parts.push(chunk.subarray(from, nl));
+      yield stripCr(Buffer.concat(parts).toString('utf8'));
+      parts = [];
+      size = 0;
+      from = nl + 1;
+    }
+    size += chunk.length - from;
+    if (size > MAX_LINE) return yield null;
+    if (from < chunk.length) parts.push(Buffer.from(chunk.subarray(from)));
+  }
+  if (size > 0) yield stripCr(Buffer.concat(parts).toString('utf8'));
+}
+
+function stripCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
 /** Events per batch: big enough to be cheap, small enough to keep a UI responsive. */
@@ -36,6 +66,8 @@ export class ReplaySource implements EventSource {
   private stopped = false;
   private input: fs.ReadStream | null = null;
   private sleeping: { timer: NodeJS.Timeout; wake: () => void } | null = null;
+  /** How the recording was made, once its first line is read (null for recordings before headers). */
+  header: RecordingHeader | null = null;
 
   constructor(private readonly path: string, private readonly opts: ReplayOptions) {
     if (typeof opts.speed === 'number' && !(opts.speed > 0 && Number.isFinite(opts.speed))) {
@@ -47,7 +79,7 @@ export class ReplaySource implements EventSource {
     this.done.catch(() => undefined); // rejections are for whoever awaits done, never "unhandled"
   }
 
-  start(onEvents: (events: LifecycleEvent[]) => void): void {
+  start(onEvents: (events: StreamRecord[]) => void): void {
     if (this.started) return;
     this.started = true;
     this.run(onEvents).then(this.settle.resolve, this.settle.reject);
@@ -63,7 +95,7 @@ export class ReplaySource implements EventSource {
     }
   }
 
-  /** Applied by the replay itself, so the filter key works offline too. */
+  /** Applied by the replay itself, so the filter key works offline too. Without it, everything recorded passes. */
   setFilter(filter: FilterSpec): void {
     this.filter = { patterns: [...filter.patterns], followChildren: filter.followChildren };
   }
@@ -72,49 +104,48 @@ export class ReplaySource implements EventSource {
     return this.counter.counters();
   }
 
-  track(): void {
-    // A recording holds the exits it holds: nothing to mark.
-  }
-
-  private async run(onEvents: (events: LifecycleEvent[]) => void): Promise<void> {
-    const input = fs.createReadStream(this.path, { encoding: 'utf8' });
+  private async run(onEvents: (events: StreamRecord[]) => void): Promise<void> {
+    const input = fs.createReadStream(this.path, { highWaterMark: 1 << 16 });
     this.input = input;
-    const failure: { err: Error | null } = { err: null };
-    const lines = readline.createInterface({ input, crlfDelay: Infinity });
-    input.on('error', (err) => {
-      failure.err = err;
-      lines.close();
-    });
     const pacer = new Pacer(this.opts.speed, (batch) => this.deliver(batch, onEvents), (ms) => this.sleep(ms));
+    let lineNo = 0;
     try {
-      let lineNo = 0;
-      for await (const line of lines) {
+      for await (const line of lines(input)) {
         lineNo++;
         if (this.stopped) break;
-        if (line.trim() === '') continue;
-        const ev = this.parse(line, lineNo);
+        if (typeof line !== 'string') {
+          throw new RecordingError(`${this.path}:${lineNo}: line longer than ${MAX_LINE / (1 << 20)} MiB: not a lifetop recording`);
+        }
+        // A BOM (from an editor) must not cost the first event.
+        const text = lineNo === 1 && line.startsWith('\uFEFF') ? line.slice(1) : line;
+        if (text.trim() === '') continue;
+        const ev = this.parse(text, lineNo);
         if (ev) await pacer.add(ev);
       }
     } catch (err) {
-      // Depending on timing the read error surfaces here or only through the 'error' event.
-      if (err !== failure.err) throw err;
+      // Everything before the bad line is delivered, then the replay stops.
+      if (!this.stopped) pacer.flush();
+      if (err instanceof RecordingError) throw err;
+      throw new RecordingError(`cannot read ${this.path}: ${shortReason(err as Error)}`);
     } finally {
       input.destroy();
     }
-    if (failure.err) throw new RecordingError(`cannot read ${this.path}: ${shortReason(failure.err)}`);
     if (!this.stopped) pacer.flush();
   }
 
-  private deliver(batch: LifecycleEvent[], onEvents: (events: LifecycleEvent[]) => void): void {
+  private deliver(batch: StreamRecord[], onEvents: (events: StreamRecord[]) => void): void {
     const passed = batch.filter((ev) => this.pass(ev));
     if (passed.length === 0 || this.stopped) return;
     this.counter.add(passed);
     onEvents(passed);
   }
 
-  private parse(line: string, lineNo: number): LifecycleEvent | null {
+  private parse(line: string, lineNo: number): StreamRecord | null {
     try {
-      return parseEvent(line);
+      const rec = parseRecord(line);
+      if (rec.type !== 'header') return rec;
+      this.header ??= rec; // a recording appended to later has more than one: the first says how it began
+      return null;
     } catch (err) {
       const msg = `${this.path}:${lineNo}: ${(err as Error).message}`;
       if (this.opts.onBadLine === 'abort') throw new RecordingError(msg);
@@ -124,8 +155,9 @@ export class ReplaySource implements EventSource {
   }
 
   /** Mirrors the kernel filter: exec whose comm matches, descendants of traced processes, their exits. */
-  private pass(ev: LifecycleEvent): boolean {
+  private pass(ev: StreamRecord): boolean {
     const f = this.filter;
+    if (ev.type === 'lost') return true; // a gap is a gap whatever the filter
     if (ev.type === 'fork') {
       // Without followChildren the child is not traced: its fork would leave a row no exit ever ends.
       const follow = !f || (f.followChildren && this.traced.has(processKey(ev.pid, ev.start)));
@@ -145,7 +177,7 @@ export class ReplaySource implements EventSource {
       const timer = setTimeout(() => {
         this.sleeping = null;
         wake();
-      }, ms);
+      }, Math.min(ms, 2 ** 31 - 1)); // Node's timers hold no more: a longer gap is cut short
       this.sleeping = { timer, wake };
     });
   }
@@ -153,16 +185,16 @@ export class ReplaySource implements EventSource {
 
 /** Groups events into batches and spaces the batches out as the speed asks. */
 class Pacer {
-  private batch: LifecycleEvent[] = [];
+  private batch: StreamRecord[] = [];
   private origin: { recorded: number; wall: number } | null = null;
 
   constructor(
     private readonly speed: ReplaySpeed,
-    private readonly deliver: (batch: LifecycleEvent[]) => void,
+    private readonly deliver: (batch: StreamRecord[]) => void,
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
 
-  async add(ev: LifecycleEvent): Promise<void> {
+  async add(ev: StreamRecord): Promise<void> {
     if (this.speed !== 'max') await this.waitFor(ev.time);
     this.batch.push(ev);
     if (this.batch.length >= BATCH) {
@@ -195,7 +227,7 @@ function shortReason(err: Error): string {
   return err.message.split('\n')[0].replace(/, \w+ '.*'$/, '');
 }
 
-/** Appends events to an NDJSON recording. */
+/** Appends records to an NDJSON recording, which starts with a header saying how it was made. */
 export class Recorder {
   private error: Error | null = null;
   private closed = false;
@@ -206,16 +238,18 @@ export class Recorder {
     });
   }
 
-  static async open(path: string): Promise<Recorder> {
+  static async open(path: string, header: RecordingHeader): Promise<Recorder> {
     try {
       const handle = await fsp.open(path, 'a', 0o644);
-      return new Recorder(path, handle.createWriteStream());
+      const recorder = new Recorder(path, handle.createWriteStream());
+      recorder.out.write(formatHeader(header) + '\n');
+      return recorder;
     } catch (err) {
       throw new RecordingError(`cannot open recording ${path}: ${shortReason(err as Error)}`);
     }
   }
 
-  write(events: LifecycleEvent[]): void {
+  write(events: StreamRecord[]): void {
     if (events.length === 0 || this.closed || this.error) return;
     this.out.write(events.map(formatEvent).join('\n') + '\n');
   }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
-import type { FilterSpec, LifecycleEvent, SourceKind } from '../model/types';
+import type { FilterSpec, LossStage, SourceKind, StreamRecord } from '../model/types';
 import type { ProcessRow, SortSpec, ViewOptions } from '../model/processTable';
 import { formatFilter } from '../model/filter';
 import { writeSnapshot } from '../output/snapshot';
@@ -36,14 +36,23 @@ export interface UiSession {
     readonly version: number;
   };
   readonly rates: RateSource;
-  readonly log: { entries(): LifecycleEvent[]; readonly version: number };
+  readonly log: { entries(): StreamRecord[]; readonly version: number };
   readonly filter: FilterSpec;
   readonly caveat?: string;
   /** Model time (epoch ms): a replay runs on the recording's clock. Wall clock when absent or 0. */
   now?(): number;
   setFilter(spec: FilterSpec): void;
   eventsPerSec(): number;
-  drops(): number;
+  /** Events lost so far, per stage. */
+  loss(): Record<LossStage, number>;
+  /** What stopped the source, if anything did. */
+  readonly fault?: string | null;
+  /** Rows found after a loss (shown next to the loss). */
+  readonly inferred?: { recovered: number };
+  /** Makes the table agree with /proc right before a snapshot. */
+  reconcileNow?(): void;
+  /** Counters written into a snapshot. */
+  snapshotCounters?(): Record<string, number>;
   on(event: 'change', listener: () => void): unknown;
   off(event: 'change', listener: () => void): unknown;
 }
@@ -67,7 +76,7 @@ type BoxName = 'status' | 'sparks' | 'table' | 'log' | 'hint' | 'prompt' | 'over
 /** A paused display: copies of what was on screen (the model updates rows in place) and its time, so ages hold still. */
 interface Frozen {
   rows: ProcessRow[];
-  log: LifecycleEvent[];
+  log: StreamRecord[];
   now: number;
 }
 
@@ -196,9 +205,13 @@ class App {
   }
 
   private snapshot(target: string): void {
+    if (!this.frozen) this.session.reconcileNow?.(); // a paused screen is written as shown
     const now = this.modelNow();
     const rows = this.displayedRows(now);
-    const meta = { takenAt: now, filter: formatFilter(this.session.filter.patterns), sort: this.state.sort };
+    const meta = {
+      takenAt: now, filter: formatFilter(this.session.filter.patterns), sort: this.state.sort,
+      counters: this.session.snapshotCounters?.(),
+    };
     writeSnapshot(target, rows, meta, now).then(
       (abs) => this.message(`saved ${abs} (${rows.length} rows)`, false),
       (err: unknown) => this.message(errorLine(err), true),
@@ -260,7 +273,8 @@ class App {
     const s = this.session;
     const info = {
       sourceKind: s.source.kind, filter: s.filter, counts: s.table.counts(),
-      eventsPerSec: s.eventsPerSec(), drops: s.drops(), caveat: s.caveat, now,
+      eventsPerSec: s.eventsPerSec(), loss: s.loss(), recovered: s.inferred?.recovered ?? 0, fault: s.fault ?? null,
+      caveat: s.caveat, now,
     };
     return renderStatus(info, this.state, this.layout.width, this.theme);
   }

@@ -33,7 +33,12 @@ export function detailsBody(row: ProcessRow | undefined, chain: readonly Process
   field('Status', statusText(row, now), width, body);
   field('CPU / RSS', `${formatCpu(row.cpuPct)}%  ${formatKb(row.rssKb)}`, width, body);
   field('Cgroup id', row.cgroupId, width, body);
-  field('Seeded', row.seeded ? 'yes: already running, read from /proc' : 'no: seen by its exec/fork event', width, body);
+  field('Seen by', row.seeded ? 'seeded: already running, read from /proc'
+    : row.recovered ? 'recovered: its events were lost, found in /proc' : 'its exec/fork event', width, body);
+  if (row.state !== 'running') {
+    field('Exit from', row.state === 'lost' ? 'nobody: gone, its exit was not observed'
+      : row.exitFromProc ? '/proc: an unreaped zombie, status from stat field 52' : 'the kernel', width, body);
+  }
   body.push([{ text: `Arguments (${row.args.length}${row.argsTruncated ? ', truncated by the kernel buffer' : ''})`, style: 'key' }]);
   row.args.forEach((arg, i) => field(`  [${i}]`, arg, width, body));
   body.push([{ text: 'Parent chain', style: 'key' }]);

@@ -1,27 +1,31 @@
 // Event log pane: recent lifecycle events, newest at the bottom, scrollable back through the model's
 // bounded EventLog; only the visible window is turned into text.
 
-import type { LifecycleEvent } from '../model/types';
+import type { LifecycleEvent, StreamRecord } from '../model/types';
 import { clockText, formatLifetime, signalName } from './format';
 import { line, type Segment } from './text';
 import type { Theme } from './theme';
 
 function exitStatus(ev: Extract<LifecycleEvent, { type: 'exit' }>): string {
   // The /proc source cannot see exit codes and says so with unknownStatus.
-  if (ev.unknownStatus) return 'exit ?';
+  if (ev.unknownStatus || ev.inferred === 'vanished') return ev.inferred === 'vanished' ? 'exit lost' : 'exit ?';
+  if (ev.inferred === 'zombie') return `zombie, ${ev.signal ? signalName(ev.signal) : `exit ${ev.exitCode}`} (from /proc)`;
   if (ev.signal) return signalName(ev.signal) + (ev.coreDumped ? ' (core)' : '');
   return `exit ${ev.exitCode}`;
 }
 
 /** One event as styled segments: time, kind, child<-parent, comm, then args or exit status. */
-export function eventSegments(ev: LifecycleEvent): Segment[] {
+export function eventSegments(ev: StreamRecord): Segment[] {
   const time = { text: clockText(ev.time, 'HH:mm:ss.SSS') + ' ' };
   switch (ev.type) {
     case 'exec': {
       const args = ev.args.length > 0 ? ev.args.join(' ') : ev.filename;
+      const how = ev.recovered ? ' (recovered from /proc)' : '';
       return [time, { text: 'EXEC', style: 'exec' }, { text: ` ${ev.pid}<-${ev.ppid} ` }, { text: ev.comm, style: 'title' },
-        { text: ` ${args}${ev.argsTruncated ? ' ...' : ''}` }];
+        { text: ` ${args}${ev.argsTruncated ? ' ...' : ''}${how}` }];
     }
+    case 'lost':
+      return [time, { text: 'LOST', style: 'alert' }, { text: ` ${ev.count} ${LOST_WHAT[ev.stage]}: healing from /proc` }];
     case 'exit':
       return [time, { text: 'EXIT', style: 'exit' }, { text: ` ${ev.pid}<-${ev.ppid} ` }, { text: ev.comm, style: 'title' },
         { text: ` ${exitStatus(ev)} after ${formatLifetime(ev.durationMs)}` }];
@@ -30,12 +34,18 @@ export function eventSegments(ev: LifecycleEvent): Segment[] {
   }
 }
 
+const LOST_WHAT = {
+  kernel_ring: 'events (kernel ring buffer full)',
+  addon_queue: 'events (reader queue full)',
+  traced_map: 'processes not followed (traced set full)',
+} as const;
+
 /**
  * A title line and the window of entries ending `scrollFromBottom` entries before the newest.
  * `entries` is oldest first, as EventLog.entries() returns it.
  */
 export function renderLog(
-  entries: readonly LifecycleEvent[], scrollFromBottom: number, width: number, height: number,
+  entries: readonly StreamRecord[], scrollFromBottom: number, width: number, height: number,
   focused: boolean, theme: Theme,
 ): string {
   const g = theme.glyphs;

@@ -14,11 +14,13 @@ export function signalName(sig: number): string {
 }
 
 /** Exit status of a row as the STATE column shows it: `run`, `exit 3`, `SIGKILL`, `lost`. */
-export function stateText(row: Pick<ProcessRow, 'state' | 'exitCode' | 'signal' | 'coreDumped'>): string {
+export function stateText(row: Pick<ProcessRow, 'state' | 'exitCode' | 'signal' | 'coreDumped' | 'exitFromProc'>): string {
   if (row.state === 'running') return 'run';
   if (row.state === 'lost') return 'lost';
-  if (row.signal) return signalName(row.signal) + (row.coreDumped ? ' core' : '');
-  return `exit ${row.exitCode ?? '?'}`;
+  // Z: the status was read from an unreaped zombie in /proc, not reported by the kernel.
+  const zombie = row.exitFromProc ? 'Z ' : '';
+  if (row.signal) return zombie + signalName(row.signal) + (row.coreDumped ? ' core' : '');
+  return `${zombie}exit ${row.exitCode ?? '?'}`;
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');

@@ -39,7 +39,7 @@ const ALL_COLUMNS: Column[] = [
   { id: 'age', title: 'AGE', width: 6, align: 'right', sort: 'age', cell: (r, now) => formatAge(rowAgeMs(r, now)) },
   { id: 'cpu', title: 'CPU%', width: 5, align: 'right', sort: 'cpu', cell: (r) => formatCpu(r.cpuPct) },
   { id: 'rss', title: 'RSS', width: 6, align: 'right', sort: 'rss', cell: (r) => formatKb(r.rssKb) },
-  { id: 'state', title: 'STATE', width: 8, align: 'left', sort: 'state', cell: (r) => stateText(r) },
+  { id: 'state', title: 'STATE', width: 10, align: 'left', sort: 'state', cell: (r) => stateText(r) },
 ];
 
 /** Columns for a terminal width; the LABEL/ARGS column takes whatever is left. */

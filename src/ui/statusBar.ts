@@ -1,6 +1,6 @@
 // Status bar pane (two lines): what is traced and how much, then view modes, messages and source caveats.
 
-import type { FilterSpec } from '../model/types';
+import type { FilterSpec, LossStage } from '../model/types';
 import { clockText, formatCount } from './format';
 import { line, type Segment } from './text';
 import type { Theme } from './theme';
@@ -11,7 +11,12 @@ export interface StatusInfo {
   filter: FilterSpec;
   counts: { running: number; exited: number; lost: number; total: number };
   eventsPerSec: number;
-  drops: number;
+  /** Lost per stage: every stage is shown once any loses, so "healed" can be read next to it. */
+  loss: Record<LossStage, number>;
+  /** Rows found in /proc after a loss. */
+  recovered: number;
+  /** What stopped the source (the table is frozen), or null. */
+  fault: string | null;
   caveat?: string;
   now: number;
 }
@@ -26,9 +31,14 @@ function firstLine(info: StatusInfo): Segment[] {
   ];
   if (c.lost > 0) segs.push({ text: `  ${c.lost} lost`, style: 'lost' });
   segs.push({ text: `  ${formatCount(info.eventsPerSec)} ev/s  ` });
-  segs.push(info.drops > 0
-    ? { text: ` drops ${formatCount(info.drops)} `, style: 'alert' }
-    : { text: 'drops 0' });
+  const l = info.loss;
+  if (l.kernel_ring + l.addon_queue + l.traced_map === 0) {
+    segs.push({ text: 'lost 0' });
+  } else {
+    const parts = [`ring ${formatCount(l.kernel_ring)}`, `queue ${formatCount(l.addon_queue)}`, `map ${formatCount(l.traced_map)}`];
+    segs.push({ text: ` LOST ${parts.join(' ')} `, style: 'alert' });
+    segs.push({ text: `  ${formatCount(info.recovered)} recovered` });
+  }
   return segs;
 }
 
@@ -40,6 +50,7 @@ function secondLine(info: StatusInfo, s: ViewState, theme: Theme): Segment[] {
   if (s.query) segs.push({ text: '  search ' }, { text: `"${s.query}"`, style: 'key' });
   if (!s.showExited) segs.push({ text: '  exited hidden' });
   if (s.tree) segs.push({ text: '  tree' });
+  if (info.fault) segs.push({ text: '  ' }, { text: info.fault, style: 'error' });
   if (s.message) segs.push({ text: '  ' }, { text: s.message, style: s.messageIsError ? 'error' : 'message' });
   if (info.caveat) segs.push({ text: '  ' }, { text: info.caveat, style: 'lost' });
   return segs;

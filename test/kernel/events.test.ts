@@ -4,13 +4,15 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  bpfUnavailable, events, REAL_PYTHON, run, skipReason, sleep, startLifetop, stopLifetop, waitFor, type Running,
+  bpfUnavailable, events, REAL_PYTHON, run, skipReason, sleep, startLifetop as start, stopLifetop, waitFor, type Running,
 } from '../support/lifetop';
 
 const skip = skipReason(bpfUnavailable());
 
-describe.skipIf(skip)('kernel events (lifetop --json)', () => {
+// Both exit programs: the one this kernel picks, and the one kernels before 6.16 load (forced).
+describe.skipIf(skip).each(['auto', 'live'])('kernel events (lifetop --json, exit program %s)', (program) => {
   let lt: Running | undefined;
+  const startLifetop = (args: string[]) => start(args, { env: { LIFETOP_EXIT_PROGRAM: program } });
   afterEach(async () => {
     if (lt) await stopLifetop(lt);
     lt = undefined;
@@ -56,11 +58,12 @@ describe.skipIf(skip)('kernel events (lifetop --json)', () => {
       'threading.Thread(target=time.sleep, args=(30,), daemon=True).start()',
       'raise SystemExit(7)',
     ].join('\n')]);
-    // The leader thread exits alone (raw exit syscall); a worker thread ends the group later with 5.
+    if (program === 'live') expect(lt.stderr.join('')).toContain('exit program live');
+    // The leader thread exits alone (pthread_exit); a worker thread ends the group later with 5.
     const b = await run(REAL_PYTHON, ['-c', [
       'import ctypes, os, threading, time',
       'threading.Thread(target=lambda: (time.sleep(0.3), os._exit(5))).start()',
-      'ctypes.CDLL(None).syscall(60, 0)',
+      'ctypes.CDLL(None).pthread_exit(None)',
     ].join('\n')]);
     expect(a.code).toBe(7);
     expect(b.code).toBe(5);
@@ -73,6 +76,25 @@ describe.skipIf(skip)('kernel events (lifetop --json)', () => {
     expect(exitsB).toHaveLength(1);
     expect(exitsB[0].exit_code).toBe(5);
     expect(evs.some((x) => x.type === 'fork' && x.pid === a.pid)).toBe(false); // threads are not forks
+  });
+
+  it('reports exactly one exit when many threads die at once (the traced-set delete is the claim)', async () => {
+    lt = await startLifetop(['--json', '--filter', 'python*']);
+    const code = [
+      'import os, threading',
+      'go = threading.Event()',
+      'ts = [threading.Thread(target=go.wait, daemon=True) for _ in range(32)]',
+      '[t.start() for t in ts]',
+      'os._exit(3)  # every thread is torn down together',
+    ].join('\n');
+    const runs = await Promise.all(Array.from({ length: 8 }, () => run(REAL_PYTHON, ['-c', code])));
+    const pids = runs.map((r) => r.pid);
+    await waitFor(lt, (e) => pids.every((pid) => e.some((x) => x.type === 'exit' && x.pid === pid)));
+    await sleep(300); // a second exit, if any, would have arrived by now
+    for (const pid of pids) {
+      const exits = events(lt).filter((x) => x.type === 'exit' && x.pid === pid);
+      expect(exits.map((x) => x.exit_code)).toEqual([3]);
+    }
   });
 
   const FORKER = [

@@ -31,19 +31,27 @@ function header(pid: number, startSec: number, o: Common) {
   };
 }
 
-export function exec(pid: number, startSec: number, o: Common & { args?: string[]; filename?: string; seeded?: boolean } = {}): ExecEvent {
+export function exec(
+  pid: number,
+  startSec: number,
+  o: Common & { args?: string[]; filename?: string; seeded?: boolean; recovered?: boolean } = {},
+): ExecEvent {
   const ev: ExecEvent = {
     type: 'exec', ...header(pid, startSec, o), filename: o.filename ?? '/usr/bin/python3.11',
     args: o.args ?? ['python3', 'app.py'], argsTruncated: false,
   };
   if (o.seeded) ev.seeded = true;
+  if (o.recovered) ev.recovered = true;
   return ev;
 }
 
 export function exit(
   pid: number,
   startSec: number,
-  o: Common & { code?: number; signal?: number; core?: boolean; endSec?: number; unknownStatus?: boolean } = {},
+  o: Common & {
+    code?: number; signal?: number; core?: boolean; endSec?: number; unknownStatus?: boolean;
+    inferred?: 'zombie' | 'vanished'; seeded?: boolean;
+  } = {},
 ): ExitEvent {
   const endSec = o.endSec ?? startSec + 1;
   const base = header(pid, startSec, { ...o, time: o.time ?? at(endSec) });
@@ -52,6 +60,8 @@ export function exit(
     durationMs: base.time - base.startedAt, cpuMs: 12,
   };
   if (o.unknownStatus) ev.unknownStatus = true;
+  if (o.inferred) ev.inferred = o.inferred;
+  if (o.seeded) ev.seeded = true;
   return ev;
 }
 

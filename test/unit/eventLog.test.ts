@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/model/eventLog';
-import { exec } from '../support/events';
+import type { LostRecord } from '../../src/model/types';
+import { at, exec } from '../support/events';
 
 const evs = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => exec(from + i, 1));
-const pids = (log: EventLog) => log.entries().map((e) => e.pid);
+const pids = (log: EventLog) => log.entries().map((e) => (e.type === 'lost' ? -1 : e.pid));
 
 describe('EventLog', () => {
   it('keeps events oldest first', () => {
@@ -46,6 +47,14 @@ describe('EventLog', () => {
     expect(log.version).toBe(v);
     log.push(evs(1, 2));
     expect(log.version).toBeGreaterThan(v);
+  });
+
+  it('keeps lost records in order among the events', () => {
+    const log = new EventLog(4);
+    const lost: LostRecord = { type: 'lost', time: at(3), stage: 'kernel_ring', count: 9, since: at(2), until: at(3) };
+    log.push([...evs(1, 3), lost, ...evs(3, 5)]);
+    expect(pids(log)).toEqual([2, -1, 3, 4]);
+    expect(log.entries()[1]).toBe(lost);
   });
 
   it('rejects a capacity below one', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError } from '../support/errors';
-import { escapeInvisible, eventToJson, formatEvent, parseEvent, RecordingError } from '../../src/output/ndjson';
-import type { LifecycleEvent } from '../../src/model/types';
+import { escapeInvisible, eventToJson, formatEvent, formatHeader, parseEvent, parseRecord, RecordingError } from '../../src/output/ndjson';
+import type { LifecycleEvent, LostRecord, RecordingHeader, StreamRecord } from '../../src/model/types';
 import { exec, exit, fork } from '../support/events';
 
 /** Whole milliseconds: the ISO-8601 form keeps ms, so that is what survives a round trip. */
@@ -22,6 +22,8 @@ describe('eventToJson', () => {
     });
     expect(eventToJson({ ...ev, seeded: true }).seeded).toBe(true);
     expect('seeded' in eventToJson({ ...ev, seeded: false })).toBe(false);
+    expect(eventToJson({ ...ev, recovered: true }).recovered).toBe(true);
+    expect('recovered' in eventToJson({ ...ev, recovered: false })).toBe(false);
   });
 
   it('writes the exit and fork contracts', () => {
@@ -30,6 +32,12 @@ describe('eventToJson', () => {
     expect(typeof ex.duration_ms).toBe('number');
     expect('unknown_status' in ex).toBe(false);
     expect(eventToJson(exit(7, 1, { unknownStatus: true })).unknown_status).toBe(true);
+    expect('inferred' in ex).toBe(false);
+    expect('seeded' in ex).toBe(false);
+    const zombie = eventToJson(exit(7, 1, { code: 3, inferred: 'zombie', seeded: true }));
+    expect(Object.keys(zombie).slice(-7)).toEqual(['exit_code', 'signal', 'core_dumped', 'duration_ms', 'cpu_ms', 'inferred', 'seeded']);
+    expect(zombie).toMatchObject({ exit_code: 3, inferred: 'zombie', seeded: true });
+    expect(eventToJson(exit(7, 1, { inferred: 'vanished' })).inferred).toBe('vanished');
     const fk = eventToJson(fork(7, 1, 8, 2));
     expect(fk).toMatchObject({ type: 'fork', pid: 7, child_pid: 8 });
     expect(fk.child_start).toBe(fork(7, 1, 8, 2).childStart);
@@ -56,9 +64,15 @@ describe('parseEvent', () => {
       exit(10, 1, { code: 255, signal: 0 }),
       exit(12, 1, { signal: 9, core: true }),
       exit(13, 1, { unknownStatus: true }),
+      exec(15, 1, { recovered: true }),
+      exit(15, 1, { code: 3, inferred: 'zombie' }),
+      exit(16, 1, { signal: 6, core: true, inferred: 'zombie', seeded: true }),
+      exit(17, 1, { inferred: 'vanished' }),
+      exit(18, 1, { inferred: 'zombie', unknownStatus: true }),
       fork(10, 1, 14, 1.5),
     ].map(wholeMs);
     for (const ev of events) expect(parseEvent(formatEvent(ev))).toEqual(ev);
+    for (const ev of events) expect(parseRecord(formatEvent(ev))).toEqual(ev);
   });
 
   it('loses only sub-millisecond precision of the times', () => {
@@ -89,6 +103,10 @@ describe('parseEvent', () => {
     ['a string start', JSON.stringify({ ...good, start: '1e400' }), /"start" is not a non-negative number/],
     ['an exit without exit_code', JSON.stringify({ ...JSON.parse(formatEvent(exit(1, 1))), exit_code: undefined }), /missing "exit_code"/],
     ['a fork without child_pid', JSON.stringify({ ...JSON.parse(formatEvent(fork(1, 1, 2, 2))), child_pid: undefined }), /missing "child_pid"/],
+    ['an unknown inferred', JSON.stringify({ ...JSON.parse(formatEvent(exit(1, 1))), inferred: 'guessed' }), /"inferred" is not zombie or vanished/],
+    ['a boolean inferred', JSON.stringify({ ...JSON.parse(formatEvent(exit(1, 1))), inferred: true }), /"inferred" is not a string/],
+    ['a string recovered', JSON.stringify({ ...good, recovered: 'yes' }), /"recovered" is not a boolean/],
+    ['a string seeded exit', JSON.stringify({ ...JSON.parse(formatEvent(exit(1, 1))), seeded: 1 }), /"seeded" is not a boolean/],
   ];
   for (const [what, line, reason] of bad) {
     it(`rejects ${what} with a short reason`, () => {
@@ -97,19 +115,125 @@ describe('parseEvent', () => {
   }
 });
 
+describe('lost records', () => {
+  const lost: LostRecord = {
+    type: 'lost', time: Date.UTC(2026, 0, 2, 3, 4, 5, 600), stage: 'kernel_ring', count: 1234,
+    since: Date.UTC(2026, 0, 2, 3, 4, 4, 600), until: Date.UTC(2026, 0, 2, 3, 4, 5, 600),
+  };
+
+  it('is one line in the contract, key order included', () => {
+    expect(formatEvent(lost)).toBe('{"type":"lost","time":"2026-01-02T03:04:05.600Z","stage":"kernel_ring","count":1234,'
+      + '"since":"2026-01-02T03:04:04.600Z","until":"2026-01-02T03:04:05.600Z"}');
+    expect(eventToJson(lost)).toEqual({
+      type: 'lost', time: '2026-01-02T03:04:05.600Z', stage: 'kernel_ring', count: 1234,
+      since: '2026-01-02T03:04:04.600Z', until: '2026-01-02T03:04:05.600Z',
+    });
+  });
+
+  it('round-trips through parseRecord for every stage', () => {
+    for (const stage of ['kernel_ring', 'addon_queue', 'traced_map'] as const) {
+      expect(parseRecord(formatEvent({ ...lost, stage }))).toEqual({ ...lost, stage });
+    }
+    expect(parseRecord(formatEvent({ ...lost, count: 0 }))).toEqual({ ...lost, count: 0 });
+  });
+
+  it('is not an event: parseEvent refuses it', () => {
+    expectOneLineError(() => parseEvent(formatEvent(lost)), RecordingError, /unknown event type "lost"/);
+  });
+
+  const good = JSON.parse(formatEvent(lost));
+  const bad: [string, string, RegExp][] = [
+    ['an unknown stage', JSON.stringify({ ...good, stage: 'disk' }), /"stage" is not one of kernel_ring, addon_queue, traced_map/],
+    ['a numeric stage', JSON.stringify({ ...good, stage: 1 }), /"stage" is not a string/],
+    ['a missing stage', JSON.stringify({ ...good, stage: undefined }), /missing "stage"/],
+    ['a negative count', JSON.stringify({ ...good, count: -1 }), /"count" is not a non-negative integer/],
+    ['a fractional count', JSON.stringify({ ...good, count: 1.5 }), /"count"/],
+    ['a missing since', JSON.stringify({ ...good, since: undefined }), /missing "since"/],
+    ['a local until', JSON.stringify({ ...good, until: '2026-01-02T03:04:05' }), /"until" is not an ISO-8601/],
+  ];
+  for (const [what, line, reason] of bad) {
+    it(`rejects ${what} with a short reason`, () => {
+      expectOneLineError(() => parseRecord(line), RecordingError, reason);
+    });
+  }
+});
+
+describe('recording header', () => {
+  const header: RecordingHeader = {
+    type: 'header', version: '0.1.0', source: 'bpf', filter: ['python*', 'uvicorn'], followChildren: true,
+    bootTime: Date.UTC(2026, 0, 2, 0, 0, 0, 123),
+  };
+
+  it('is one JSON line in the contract', () => {
+    const line = formatHeader(header);
+    expect(line).not.toContain('\n');
+    expect(line).toBe('{"type":"header","version":"0.1.0","source":"bpf","filter":["python*","uvicorn"],'
+      + '"follow_children":true,"boot_time":"2026-01-02T00:00:00.123Z"}');
+  });
+
+  it('escapes what JSON.stringify leaves raw, like every other line (a filter may hold U+2028)', () => {
+    const odd = { ...header, filter: ['py\u2028', 'x\u2029'], version: '1\u009b' };
+    const line = formatHeader(odd);
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(line).toContain('"filter":["py\\u2028","x\\u2029"]');
+    expect(parseRecord(line)).toEqual(odd);
+  });
+
+  it('round-trips through parseRecord, for every source', () => {
+    for (const source of ['bpf', 'proc', 'replay'] as const) {
+      const h = { ...header, source, followChildren: source !== 'bpf', filter: source === 'proc' ? [] : header.filter };
+      expect(parseRecord(formatHeader(h))).toEqual(h);
+    }
+  });
+
+  it('is not an event: parseEvent refuses it', () => {
+    expectOneLineError(() => parseEvent(formatHeader(header)), RecordingError, /unknown event type "header"/);
+  });
+
+  const good = JSON.parse(formatHeader(header));
+  const bad: [string, string, RegExp][] = [
+    ['an unknown source', JSON.stringify({ ...good, source: 'dtrace' }), /"source" is not bpf, proc or replay/],
+    ['a filter that is a string', JSON.stringify({ ...good, filter: 'python*' }), /"filter" is not an array of strings/],
+    ['a filter with a number', JSON.stringify({ ...good, filter: ['a', 1] }), /"filter" is not an array of strings/],
+    ['a missing filter', JSON.stringify({ ...good, filter: undefined }), /missing "filter"/],
+    ['a string follow_children', JSON.stringify({ ...good, follow_children: 'yes' }), /"follow_children" is not a boolean/],
+    ['a numeric boot_time', JSON.stringify({ ...good, boot_time: 5 }), /"boot_time" is not a string/],
+    ['a missing version', JSON.stringify({ ...good, version: undefined }), /missing "version"/],
+  ];
+  for (const [what, line, reason] of bad) {
+    it(`rejects ${what} with a short reason`, () => {
+      expectOneLineError(() => parseRecord(line), RecordingError, reason);
+    });
+  }
+
+  it('parseRecord rejects what parseEvent rejects', () => {
+    expectOneLineError(() => parseRecord('{"type":'), RecordingError, /not valid JSON/);
+    expectOneLineError(() => parseRecord('[]'), RecordingError, /not a JSON object/);
+    expectOneLineError(() => parseRecord('{"type":"clone"}'), RecordingError, /unknown event type "clone"/);
+  });
+});
+
 describe('formatEvent fast path', () => {
   // The hand-built line must equal the reference serialisation exactly, key order included.
-  const reference = (ev: LifecycleEvent) => escapeInvisible(JSON.stringify(eventToJson(ev)));
+  const reference = (ev: StreamRecord) => escapeInvisible(JSON.stringify(eventToJson(ev)));
   const hostile = '\x1b[2J{bold}\x07"\\\n\u009b\u2028é😀';
   const base = {
     time: Date.UTC(2026, 10, 23, 7, 30, 4, 5) + 0.75, pid: 10, ppid: 1, tid: 11, uid: 0, comm: hostile,
     start: 676997608408, startedAt: Date.UTC(2026, 10, 23, 7, 30, 0, 999) + 0.2, cgroupId: '18446744073709551615',
   };
-  const cases: LifecycleEvent[] = [
+  const cases: StreamRecord[] = [
     { ...base, type: 'exec', filename: hostile, args: ['a', hostile, ''], argsTruncated: true },
     { ...base, type: 'exec', filename: '', args: [], argsTruncated: false, seeded: true },
+    { ...base, type: 'exec', filename: '/bin/sh', args: ['sh'], argsTruncated: false, recovered: true },
+    { ...base, type: 'exec', filename: '/bin/sh', args: ['sh'], argsTruncated: false, seeded: true, recovered: true },
     { ...base, type: 'exit', exitCode: -1, signal: 9, coreDumped: true, durationMs: 1.25, cpuMs: NaN },
     { ...base, type: 'exit', exitCode: 0, signal: 0, coreDumped: false, durationMs: 0, cpuMs: 0, unknownStatus: true },
+    { ...base, type: 'exit', exitCode: 3, signal: 0, coreDumped: false, durationMs: 5, cpuMs: 1, inferred: 'zombie' },
+    { ...base, type: 'exit', exitCode: 0, signal: 6, coreDumped: true, durationMs: 5, cpuMs: 1, inferred: 'zombie', seeded: true },
+    { ...base, type: 'exit', exitCode: 0, signal: 0, coreDumped: false, durationMs: 5, cpuMs: 0, inferred: 'vanished' },
+    { ...base, type: 'exit', exitCode: 0, signal: 0, coreDumped: false, durationMs: 5, cpuMs: 0, unknownStatus: true, inferred: 'zombie', seeded: true },
+    { type: 'lost', time: base.time, stage: 'addon_queue', count: 7, since: base.startedAt, until: base.time },
+    { type: 'lost', time: 0, stage: 'traced_map', count: 0, since: 0, until: 999.9 },
     { ...base, type: 'fork', childPid: 12, childStart: 2 ** 60 },
     { ...base, type: 'fork', childPid: 12, childStart: 1, time: 0, startedAt: 999 },
   ];

@@ -230,6 +230,109 @@ describe('reconcile', () => {
   });
 });
 
+describe('exits inferred from /proc', () => {
+  it('a zombie exit ends the row with the status /proc gave, flagged as read from /proc', () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1)], at(1));
+    t.apply([exit(1, 1, { code: 3, inferred: 'zombie', endSec: 4 })], at(4));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'exited', exitCode: 3, signal: 0, exitFromProc: true, exitedAt: at(4) });
+    expect(t.counts()).toEqual({ running: 0, exited: 1, lost: 0, total: 1 });
+  });
+
+  it('a zombie whose status could not be read leaves code and signal unknown', () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1), exit(1, 1, { inferred: 'zombie', unknownStatus: true })], at(4));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'exited', exitCode: null, signal: null, exitFromProc: true });
+  });
+
+  it('a vanished process is lost, its status unknown whatever the event carries', () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1)], at(1));
+    t.apply([exit(1, 1, { code: 5, signal: 9, inferred: 'vanished', endSec: 4 })], at(4));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'lost', exitCode: null, signal: null, exitFromProc: false, exitedAt: at(4) });
+    expect(t.counts()).toEqual({ running: 0, exited: 0, lost: 1, total: 1 });
+  });
+
+  it('a seeded exit of an unknown process creates an ended, seeded row', () => {
+    const t = new ProcessTable();
+    t.apply([exit(1, 1, { code: 2, inferred: 'zombie', seeded: true })], at(4));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'exited', exitCode: 2, exitFromProc: true, seeded: true });
+  });
+
+  it("the kernel's own exit replaces one inferred from a zombie", () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1), exit(1, 1, { code: 0, inferred: 'zombie', endSec: 4 })], at(4));
+    t.apply([exit(1, 1, { signal: 6, core: true, endSec: 3.5 })], at(5));
+    expect(t.get(keyOf(1, 1))).toMatchObject({
+      state: 'exited', exitCode: 0, signal: 6, coreDumped: true, exitFromProc: false, exitedAt: at(3.5),
+    });
+    expect(t.counts()).toEqual({ running: 0, exited: 1, lost: 0, total: 1 });
+  });
+
+  it("the kernel's own exit replaces a vanished one, and the row counts as exited", () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1), exit(1, 1, { inferred: 'vanished', endSec: 4 })], at(4));
+    t.apply([exit(1, 1, { code: 7, endSec: 3.5 })], at(5));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'exited', exitCode: 7, signal: 0, exitFromProc: false });
+    expect(t.counts()).toEqual({ running: 0, exited: 1, lost: 0, total: 1 });
+  });
+
+  it('an inferred exit never replaces the kernel one, nor another inferred one', () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1), exit(1, 1, { code: 1, endSec: 3 })], at(3));
+    const before = t.version;
+    t.apply([exit(1, 1, { code: 9, inferred: 'zombie', endSec: 4 }), exit(1, 1, { inferred: 'vanished', endSec: 5 })], at(5));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'exited', exitCode: 1, exitFromProc: false, exitedAt: at(3) });
+    expect(t.version).toBe(before);
+
+    t.apply([exec(2, 1), exit(2, 1, { code: 4, inferred: 'zombie', endSec: 3 })], at(3));
+    t.apply([exit(2, 1, { inferred: 'vanished', endSec: 5 })], at(5));
+    expect(t.get(keyOf(2, 1))).toMatchObject({ state: 'exited', exitCode: 4, exitFromProc: true, exitedAt: at(3) });
+  });
+
+  it('a second kernel exit is ignored, also after it replaced an inferred one', () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1), exit(1, 1, { code: 0, inferred: 'zombie' })], at(3));
+    t.apply([exit(1, 1, { code: 2, endSec: 2.5 })], at(4));
+    t.apply([exit(1, 1, { code: 9, endSec: 5 })], at(5));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'exited', exitCode: 2, exitFromProc: false, exitedAt: at(2.5) });
+  });
+
+  it('a row reconcile marked lost is not changed by a later inferred exit: only the kernel replaces one', () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1)], at(1));
+    t.reconcile(new Set(), at(5));
+    t.apply([exit(1, 1, { code: 3, inferred: 'zombie', endSec: 6 })], at(6));
+    expect(t.get(keyOf(1, 1))!.state).toBe('lost');
+  });
+});
+
+describe('recovered processes', () => {
+  it('a recovered exec creates a running row flagged recovered', () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1, { args: ['python3', 'found.py'], recovered: true })], at(5));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'running', recovered: true, seeded: false, args: ['python3', 'found.py'], label: 'found.py' });
+    t.apply([exec(2, 1)], at(5));
+    expect(t.get(keyOf(2, 1))!.recovered).toBe(false);
+  });
+
+  it('does not overwrite a row the events already described', () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1, { args: ['python3', 'real.py'] })], at(1));
+    const before = t.version;
+    t.apply([exec(1, 1, { args: ['python3', 'stale.py'], comm: 'other', recovered: true })], at(5));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ args: ['python3', 'real.py'], comm: 'python3', recovered: false });
+    expect(t.version).toBe(before);
+  });
+
+  it('fills in the args of a row that had none (an exit that overtook its exec)', () => {
+    const t = new ProcessTable();
+    t.apply([exit(1, 1, { code: 2 })], at(2));
+    t.apply([exec(1, 1, { args: ['python3', 'late.py'], recovered: true })], at(3));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'exited', exitCode: 2, args: ['python3', 'late.py'] });
+  });
+});
+
 describe('labels in the table', () => {
   const uvicorn = ['/usr/bin/python3', '/usr/local/bin/uvicorn', 'app:app', '--workers', '2'];
   const spawn = ['/usr/bin/python3', '-c', 'from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5, pipe_handle=7)', '--multiprocessing-fork'];

@@ -3,8 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aliveKeys, parseStat, ProcInfo, ProcSource, readProc, scanProc, seedEvents, seedFromProc, StatsSampler } from '../../src/source/procfs';
-import { ExecEvent, ExitEvent, LifecycleEvent, processKey } from '../../src/model/types';
+import {
+  inferredExit, isDead, lookup, parseStat, ProcInfo, ProcSource, ProcStat, readProc, readStat, recoverFromProc, scanByKey, scanProc,
+  seedEvents, seedFromProc, StatsSampler,
+} from '../../src/source/procfs';
+import { ExecEvent, ExitEvent, LifecycleEvent, NS_PER_TICK, processKey } from '../../src/model/types';
 
 /** A stat line as the kernel writes it, with fields 3..52 after the comm. */
 function statLine(pid: number, comm: string, fields: Record<number, number | string>): string {
@@ -16,7 +19,20 @@ function statLine(pid: number, comm: string, fields: Record<number, number | str
 describe('parseStat', () => {
   it('takes the comm up to the LAST parenthesis, whatever it contains', () => {
     const stat = parseStat(statLine(4321, 'a) b (c', { 3: 'R', 4: 77, 14: 150, 15: 25, 20: 6, 22: 123456 }))!;
-    expect(stat).toEqual({ pid: 4321, comm: 'a) b (c', state: 'R', ppid: 77, utimeTicks: 150, stimeTicks: 25, threads: 6, startTicks: 123456 });
+    expect(stat).toEqual({
+      pid: 4321, comm: 'a) b (c', state: 'R', ppid: 77, utimeTicks: 150, stimeTicks: 25, threads: 6, startTicks: 123456, exitStatus: 0,
+    });
+  });
+
+  it('reads the exit status (field 52, in wait(2) form), null when the line stops before it', () => {
+    expect(parseStat(statLine(9, 'x', { 3: 'Z', 22: 5, 52: 0x0300 }))!.exitStatus).toBe(0x0300);
+    expect(parseStat(statLine(9, 'x', { 3: 'Z', 22: 5, 52: 0x0086 }))!.exitStatus).toBe(0x86);
+    // Kernels before 3.5 end at field 44; any line short of field 52 has no status.
+    const full = statLine(9, 'x', { 3: 'Z', 22: 5, 52: 0x0300 }).trimEnd().split(' ');
+    for (const last of [44, 51]) {
+      const short = parseStat(full.slice(0, last).join(' ') + '\n')!;
+      expect(short).toMatchObject({ pid: 9, state: 'Z', startTicks: 5, exitStatus: null });
+    }
   });
 
   it('copes with an empty comm and one made of parentheses and spaces', () => {
@@ -51,15 +67,173 @@ describe('reading the live /proc', () => {
     expect(readProc(2 ** 22 + 1)).toBeNull();
   });
 
-  it('scans every process and knows which are alive', () => {
+  it('scans every process and keys its stat by (pid, start)', () => {
     const procs = scanProc();
     const self = procs.find((p) => p.pid === process.pid)!;
     expect(self).toBeDefined();
     expect(procs.some((p) => p.pid === 1)).toBe(true);
-    const alive = aliveKeys();
-    expect(alive.has(processKey(self.pid, self.start))).toBe(true);
-    expect(alive.has(processKey(self.pid, self.start + 1e7))).toBe(false);
+    const byKey = scanByKey();
+    const mine = byKey.get(processKey(self.pid, self.start))!;
+    expect(mine).toMatchObject({ pid: process.pid, ppid: process.ppid, comm: self.comm, startTicks: self.start / NS_PER_TICK });
+    expect(mine.state).not.toBe('Z');
+    expect(isDead(mine)).toBe(false);
+    expect(byKey.has(processKey(self.pid, self.start + 1e7))).toBe(false);
   });
+
+  it('looks a process up by key: alive, or gone when the pid is unused or holds another process', () => {
+    const self = readProc(process.pid)!;
+    expect(lookup(process.pid, processKey(process.pid, self.start))).toMatchObject({ state: 'alive', stat: { pid: process.pid } });
+    expect(lookup(process.pid, processKey(process.pid, self.start + 1e7))).toEqual({ state: 'gone', stat: null });
+    expect(lookup(2 ** 22 + 1, '4194305:1')).toEqual({ state: 'gone', stat: null });
+  });
+});
+
+describe('isDead', () => {
+  const stat = (state: string, threads: number): ProcStat => parseStat(statLine(2 ** 22 + 1, 'x', { 3: state, 20: threads, 22: 5 }))!;
+
+  it('a process in any running state is alive, however many threads it has', () => {
+    for (const state of ['R', 'S', 'D', 'T', 't', 'I']) {
+      expect(isDead(stat(state, 1))).toBe(false);
+      expect(isDead(stat(state, 4))).toBe(false);
+    }
+  });
+
+  it('a zombie (or dead) leader that is the last thread is the whole process, dead', () => {
+    expect(isDead(stat('Z', 1))).toBe(true);
+    expect(isDead(stat('X', 1))).toBe(true);
+  });
+
+  it('a zombie leader with more threads is dead only if /proc shows none of them alive (here: gone meanwhile)', () => {
+    expect(isDead(stat('Z', 3))).toBe(true); // the pid does not exist: reaped while we looked
+  });
+});
+
+describe('inferredExit', () => {
+  const me = process.geteuid!();
+  const proc = { pid: 4321, ppid: 1, uid: me, comm: 'python3', start: 5 * NS_PER_TICK, startedAt: 1.7e12, cgroupId: '9' };
+  const zombie = (status: number | null): ProcStat => ({
+    pid: 4321, comm: 'renamed', state: 'Z', ppid: 77, utimeTicks: 150, stimeTicks: 25, threads: 1, startTicks: 5, exitStatus: status,
+  });
+  const now = 1.7e12 + 2500;
+
+  it('takes an exit code from a zombie (status 0x0300: exit 3)', () => {
+    const ev = inferredExit(proc, zombie(0x0300), now);
+    expect(ev).toEqual({
+      type: 'exit', time: now, pid: 4321, ppid: 77, tid: 4321, uid: me, comm: 'renamed', start: proc.start, startedAt: proc.startedAt,
+      cgroupId: '9', exitCode: 3, signal: 0, coreDumped: false, durationMs: 2500, cpuMs: 1750, inferred: 'zombie',
+    });
+  });
+
+  it('takes a signal from a zombie (0x0009: SIGKILL), and a core dump (0x0086: SIGABRT, core)', () => {
+    expect(inferredExit(proc, zombie(0x0009), now)).toMatchObject({ exitCode: 0, signal: 9, coreDumped: false, inferred: 'zombie' });
+    expect(inferredExit(proc, zombie(0x0086), now)).toMatchObject({ exitCode: 0, signal: 6, coreDumped: true, inferred: 'zombie' });
+    expect(inferredExit(proc, zombie(0), now)).toMatchObject({ exitCode: 0, signal: 0, coreDumped: false, inferred: 'zombie' });
+    expect('unknownStatus' in inferredExit(proc, zombie(0x0009), now)).toBe(false);
+  });
+
+  it('says the status is unknown when the zombie stat has no field 52', () => {
+    expect(inferredExit(proc, zombie(null), now)).toMatchObject({ exitCode: 0, signal: 0, inferred: 'zombie', unknownStatus: true });
+  });
+
+  it('without a stat the process vanished: status unknown, what the row knew kept', () => {
+    const ev = inferredExit(proc, null, now);
+    expect(ev).toMatchObject({ type: 'exit', pid: 4321, ppid: 1, comm: 'python3', exitCode: 0, signal: 0, coreDumped: false, cpuMs: 0, inferred: 'vanished' });
+    expect(ev.durationMs).toBe(2500);
+    expect('unknownStatus' in ev).toBe(false); // 'vanished' says it already: the table shows lost, code and signal null
+  });
+});
+
+describe('a process whose leader exited before its other threads', () => {
+  // The leader calls pthread_exit: /proc shows it Z while a thread still runs. That thread
+  // ends the process with exit(3) once fd 3 closes; the parent shell reaps only when told.
+  const SCRIPT = [
+    'import ctypes, os, threading',
+    'def worker():',
+    '    os.read(3, 1)',
+    '    os._exit(3)',
+    'threading.Thread(target=worker).start()',
+    'print(os.getpid(), flush=True)',
+    'ctypes.CDLL(None).pthread_exit(None)',
+  ].join('\n');
+  let dir = '';
+  let shell: ChildProcess | null = null;
+  let pid = 0;
+  afterEach(() => {
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    shell?.kill('SIGKILL');
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    dir = '';
+    shell = null;
+    pid = 0;
+  });
+
+  async function until<T>(what: string, probe: () => T | null | undefined | false): Promise<T> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const got = probe();
+      if (got) return got;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it('is running while a thread lives, dead once the last one ends, gone once reaped', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-zombie-'));
+    const python = path.join(dir, 'ltzombie'); // a comm nothing else on the machine has
+    fs.symlinkSync('/usr/bin/python3', python);
+    shell = spawn('/bin/sh', ['-c', '"$0" -c "$1" & read _; wait', python, SCRIPT], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'] });
+    let out = '';
+    shell.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    pid = await until('the pid', () => (out.includes('\n') ? Number(out.trim()) : 0));
+    const filter = { patterns: ['ltzombie'], followChildren: false };
+
+    // The leader is a zombie, a thread still runs: the process runs.
+    const leaderGone = await until('the leader to be Z', () => {
+      const st = readStat(pid);
+      return st?.state === 'Z' ? st : null;
+    });
+    expect(leaderGone).toMatchObject({ comm: 'ltzombie', threads: 2 });
+    expect(isDead(leaderGone)).toBe(false);
+    const key = processKey(pid, leaderGone.startTicks * NS_PER_TICK);
+    expect(lookup(pid, key).state).toBe('alive');
+    expect(scanByKey().get(key)).toMatchObject({ pid, state: 'Z' });
+    const seeded = seedFromProc(filter, 1);
+    expect(seeded.filter((e) => e.pid === pid).map((e) => e.type)).toEqual(['exec']);
+    expect(recoverFromProc(filter, () => false, 1).map((e) => [e.pid, e.recovered])).toEqual([[pid, true]]);
+    expect(recoverFromProc(filter, (k) => k === key, 1)).toEqual([]);
+
+    // The last thread exits with status 3: an unreaped zombie, dead, its status in field 52.
+    shell.stdio[3]!.destroy();
+    const dead = await until('the process to be dead', () => {
+      const st = readStat(pid);
+      return st?.state === 'Z' && st.threads === 1 ? st : null;
+    });
+    expect(dead.exitStatus).toBe(0x0300);
+    expect(isDead(dead)).toBe(true);
+    expect(lookup(pid, key)).toMatchObject({ state: 'dead', stat: { pid, exitStatus: 0x0300 } });
+    const info = {
+      pid, ppid: shell.pid!, uid: process.geteuid!(), comm: 'ltzombie', start: dead.startTicks * NS_PER_TICK,
+      startedAt: Date.now() - 1000, cgroupId: '0',
+    };
+    expect(inferredExit(info, dead, Date.now())).toMatchObject({ exitCode: 3, signal: 0, coreDumped: false, inferred: 'zombie' });
+    const seeds = seedFromProc(filter, 7).filter((e) => e.pid === pid);
+    expect(seeds.map((e) => e.type)).toEqual(['exec', 'exit']);
+    expect(seeds[1]).toMatchObject({ seeded: true, inferred: 'zombie', exitCode: 3, signal: 0, start: seeds[0].start, time: 7 });
+    expect(recoverFromProc(filter, () => false, 1)).toEqual([]); // the dead are not recovered
+
+    // Reaped: gone.
+    shell.stdin!.end('\n');
+    await until('the shell to reap it', () => lookup(pid, key).state === 'gone');
+    expect(readStat(pid)).toBeNull();
+  }, 20_000);
 });
 
 describe('seedEvents', () => {
@@ -145,7 +319,7 @@ describe('ProcSource', () => {
   it('reports a new matching process and its exit', async () => {
     const source = new ProcSource({ patterns: ['sleep'], followChildren: true }, { intervalMs: 100 });
     expect(source.kind).toBe('proc');
-    expect(source.caveat).toMatch(/polling \/proc every 0.1s: processes shorter than that are missed/);
+    expect(source.caveat).toMatch(/polling \/proc on program starts and every 0.1s: processes shorter than a few ms may be missed/);
     const { events, until } = collect(source);
     const child = run('sleep', ['2']);
     const started = (await until((e) => e.type === 'exec' && e.pid === child.pid)) as ExecEvent;

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { EventCounter, Rates, SERIES_NAMES } from '../../src/model/rates';
-import type { Counters } from '../../src/model/types';
-import { exec, exit, fork } from '../support/events';
+import type { Counters, LossStage, LostRecord } from '../../src/model/types';
+import { at, exec, exit, fork } from '../support/events';
 
 function counters(o: Partial<Counters> = {}): Counters {
-  return { forks: 0, threads: 0, execs: 0, exits: 0, tracedForks: 0, tracedExecs: 0, tracedExits: 0, drops: 0, trackFails: 0, ...o };
+  return {
+    forks: 0, threads: 0, execs: 0, exits: 0, tracedForks: 0, tracedExecs: 0, tracedExits: 0, drops: 0, trackFails: 0, queueDrops: 0,
+    ...o,
+  };
 }
 
 describe('Rates', () => {
@@ -78,6 +81,16 @@ describe('EventCounter', () => {
     c.add([exec(1, 1), fork(1, 1, 2, 2), fork(1, 1, 3, 3), exit(2, 2)]);
     c.add([exit(3, 3), exit(1, 1)]);
     expect(c.counters()).toEqual(counters({ execs: 1, tracedExecs: 1, forks: 2, tracedForks: 2, exits: 3, tracedExits: 3 }));
+  });
+
+  it("counts a recording's lost records into the counter of their stage", () => {
+    const lost = (stage: LossStage, count: number): LostRecord => ({ type: 'lost', time: at(5), stage, count, since: at(4), until: at(5) });
+    const c = new EventCounter();
+    c.add([exec(1, 1), lost('kernel_ring', 5), lost('addon_queue', 7), lost('traced_map', 2)]);
+    c.add([lost('kernel_ring', 10), lost('addon_queue', 0), exit(1, 1)]);
+    expect(c.counters()).toEqual(counters({
+      execs: 1, tracedExecs: 1, exits: 1, tracedExits: 1, drops: 15, queueDrops: 7, trackFails: 2,
+    }));
   });
 
   it('feeds Rates', () => {

@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessTable } from '../../src/model/processTable';
-import { FilterSpec, LifecycleEvent } from '../../src/model/types';
-import { formatEvent, RecordingError } from '../../src/output/ndjson';
+import { FilterSpec, LostRecord, RecordingHeader, StreamRecord } from '../../src/model/types';
+import { formatEvent, formatHeader, RecordingError } from '../../src/output/ndjson';
 import { Recorder, ReplaySource, ReplaySpeed } from '../../src/source/replay';
 import { at, exec, exit, fork } from '../support/events';
 
@@ -35,20 +35,34 @@ const EXPECTED_TABLE = [
   { key: '3300:540800', state: 'exited', exitCode: 0, signal: 0, seeded: false, label: 'short.py' },
 ];
 
-interface Run { batches: LifecycleEvent[][]; warnings: string[]; source: ReplaySource }
+const HEADER: RecordingHeader = {
+  type: 'header', version: '0.1.0', source: 'bpf', filter: ['python*'], followChildren: true, bootTime: at(0),
+};
+
+/** The pid of an event (a lost record has none). */
+function pidOf(r: StreamRecord): number {
+  return r.type === 'lost' ? -1 : r.pid;
+}
+
+/** What survives a round trip: the ISO-8601 times keep whole milliseconds. */
+function wholeMs(r: StreamRecord): StreamRecord {
+  return r.type === 'lost' ? r : { ...r, time: Math.floor(r.time), startedAt: Math.floor(r.startedAt) };
+}
+
+interface Run { batches: StreamRecord[][]; warnings: string[]; source: ReplaySource }
 
 async function replay(file: string, o: { speed?: ReplaySpeed; onBadLine?: 'skip' | 'abort'; filter?: FilterSpec } = {}): Promise<Run> {
   const warnings: string[] = [];
   const source = new ReplaySource(file, { speed: o.speed ?? 'max', onBadLine: o.onBadLine ?? 'skip', warn: (m) => warnings.push(m) });
   if (o.filter) source.setFilter(o.filter);
-  const batches: LifecycleEvent[][] = [];
+  const batches: StreamRecord[][] = [];
   source.start((batch) => batches.push(batch));
   await source.done;
   return { batches, warnings, source };
 }
 
 /** As the session does: one apply per batch, on the recording's clock. */
-function tableFrom(batches: LifecycleEvent[][]): ProcessTable {
+function tableFrom(batches: StreamRecord[][]): ProcessTable {
   const table = new ProcessTable();
   let now = 0;
   for (const batch of batches) {
@@ -136,7 +150,7 @@ describe('ReplaySource', () => {
     const delivered: number[] = [];
     source.start((batch) => {
       order.push('batch');
-      delivered.push(...batch.map((e) => e.pid));
+      delivered.push(...batch.map(pidOf));
     });
     await source.done;
     clearInterval(ticker);
@@ -187,11 +201,69 @@ describe('ReplaySource', () => {
     const file = write('slow.ndjson', [exec(1, 1, { time: at(10) }), exec(2, 1, { time: at(40) })].map(formatEvent));
     const source = new ReplaySource(file, { speed: 'realtime', onBadLine: 'skip', warn: () => undefined });
     const got: number[] = [];
-    source.start((batch) => got.push(...batch.map((e) => e.pid)));
+    source.start((batch) => got.push(...batch.map(pidOf)));
     await new Promise((r) => setTimeout(r, 100));
     source.stop();
     await source.done;
     expect(got).toEqual([1]);
+  });
+
+  const lost = (stage: LostRecord['stage'], count: number, sec: number): LostRecord =>
+    ({ type: 'lost', time: at(sec), stage, count, since: at(sec - 1), until: at(sec) });
+
+  it('exposes the header without delivering it, and delivers and counts lost records', async () => {
+    const records: StreamRecord[] = [
+      exec(1, 1, { time: at(2) }), lost('kernel_ring', 40, 3), fork(1, 1, 2, 3.5), lost('addon_queue', 2, 4), lost('traced_map', 1, 4),
+      exit(2, 3.5, { endSec: 5 }),
+    ];
+    const file = write('with-header.ndjson', [formatHeader(HEADER), ...records.map(formatEvent)]);
+    const source = new ReplaySource(file, { speed: 'max', onBadLine: 'abort', warn: () => undefined });
+    expect(source.header).toBeNull();
+    const got: StreamRecord[] = [];
+    source.start((batch) => got.push(...batch));
+    await source.done;
+    expect(source.header).toEqual(HEADER);
+    expect(got).toEqual(records.map(wholeMs));
+    expect(source.counters()).toMatchObject({
+      execs: 1, forks: 1, exits: 1, drops: 40, queueDrops: 2, trackFails: 1,
+    });
+  });
+
+  it('keeps the first header of a recording appended to later, and has none for a recording without one', async () => {
+    const second = { ...HEADER, source: 'proc' as const, filter: ['sleep'] };
+    const appended = write('appended.ndjson', [formatHeader(HEADER), formatEvent(exec(1, 1)), formatHeader(second), formatEvent(exec(2, 1))]);
+    const run = await replay(appended, { onBadLine: 'abort' });
+    expect(run.source.header).toEqual(HEADER);
+    expect(run.batches.flat().map((e) => e.type)).toEqual(['exec', 'exec']);
+    const bare = await replay(write('bare.ndjson', [formatEvent(exec(1, 1))]));
+    expect(bare.source.header).toBeNull();
+  });
+
+  it('skips a malformed header like any bad line', async () => {
+    const file = write('bad-header.ndjson', [JSON.stringify({ ...JSON.parse(formatHeader(HEADER)), source: 'dtrace' }), formatEvent(exec(1, 1))]);
+    const { batches, warnings, source } = await replay(file);
+    expect(warnings).toEqual([`${file}:1: "source" is not bpf, proc or replay`]);
+    expect(source.header).toBeNull();
+    expect(batches.flat()).toHaveLength(1);
+  });
+
+  it('without setFilter passes everything recorded, forks whose parent exec is absent included', async () => {
+    // A recording made with a filter holds only what that filter traced, and seeded rows whose exec came from /proc.
+    const records: StreamRecord[] = [
+      fork(50, 1, 51, 2, { comm: 'gunicorn' }), exit(51, 2, { comm: 'gunicorn', endSec: 3 }), exec(60, 1, { comm: 'unrelated' }),
+      fork(60, 1, 61, 2.5, { comm: 'unrelated' }), lost('kernel_ring', 3, 4),
+    ];
+    const file = write('unfiltered.ndjson', [formatHeader({ ...HEADER, filter: ['gunicorn'] }), ...records.map(formatEvent)]);
+    const { batches } = await replay(file);
+    expect(batches.flat()).toEqual(records.map(wholeMs));
+  });
+
+  it('with a filter still delivers every lost record: a gap is a gap whatever the filter', async () => {
+    const records: StreamRecord[] = [exec(1, 1, { comm: 'other' }), lost('kernel_ring', 3, 2), exec(2, 1, { comm: 'python3' }), lost('traced_map', 1, 3)];
+    const file = write('filtered.ndjson', records.map(formatEvent));
+    const { batches, source } = await replay(file, { filter: { patterns: ['python*'], followChildren: true } });
+    expect(batches.flat()).toEqual(records.slice(1).map(wholeMs));
+    expect(source.counters()).toMatchObject({ execs: 1, drops: 3, trackFails: 1 });
   });
 
   it('refuses a speed that is not positive', () => {
@@ -211,30 +283,48 @@ describe('Recorder', () => {
     const file = path.join(dir, 'rec.ndjson');
     const first = [exec(1, 1, { time: at(2) }), fork(1, 1, 2, 3)];
     const second = [exec(2, 3, { comm: 'sh\u001b', args: ['sh', '-c', 'a\nb'], time: at(4) }), exit(2, 3, { code: 3 })];
-    const a = await Recorder.open(file);
+    const a = await Recorder.open(file, HEADER);
     a.write(first);
     a.write([]);
     await a.close();
-    const b = await Recorder.open(file);
+    const b = await Recorder.open(file, { ...HEADER, filter: ['sh'] });
     b.write(second);
     await b.close();
-    expect(fs.readFileSync(file, 'utf8').split('\n')).toHaveLength(5);
-    const { batches } = await replay(file);
-    const wholeMs = (e: LifecycleEvent) => ({ ...e, time: Math.floor(e.time), startedAt: Math.floor(e.startedAt) });
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    expect(lines).toHaveLength(7);
+    // Each opening starts with a header saying how that part was made.
+    expect(lines[0]).toBe(formatHeader(HEADER));
+    expect(lines[3]).toBe(formatHeader({ ...HEADER, filter: ['sh'] }));
+    const { batches, source } = await replay(file, { onBadLine: 'abort' });
     expect(batches.flat()).toEqual([...first, ...second].map(wholeMs));
+    expect(source.header).toEqual(HEADER);
+  });
+
+  it('records lost records too, and they replay back equal', async () => {
+    const file = path.join(dir, 'rec.ndjson');
+    const records: StreamRecord[] = [
+      exec(1, 1, { time: at(2) }),
+      { type: 'lost', time: at(3), stage: 'addon_queue', count: 12, since: at(2), until: at(3) },
+      exit(1, 1, { endSec: 4 }),
+    ];
+    const r = await Recorder.open(file, HEADER);
+    r.write(records);
+    await r.close();
+    const { batches } = await replay(file, { onBadLine: 'abort' });
+    expect(batches.flat()).toEqual(records.map(wholeMs));
   });
 
   it('fails to open with one line naming the path and the reason', async () => {
     const file = path.join(dir, 'missing', 'rec.ndjson');
-    await expect(Recorder.open(file)).rejects.toThrow(RecordingError);
-    await expect(Recorder.open(file)).rejects.toThrow(new RegExp(`^cannot open recording ${file}: ENOENT: no such file or directory$`));
+    await expect(Recorder.open(file, HEADER)).rejects.toThrow(RecordingError);
+    await expect(Recorder.open(file, HEADER)).rejects.toThrow(new RegExp(`^cannot open recording ${file}: ENOENT: no such file or directory$`));
   });
 
   it('can be closed twice', async () => {
-    const r = await Recorder.open(path.join(dir, 'rec.ndjson'));
+    const r = await Recorder.open(path.join(dir, 'rec.ndjson'), HEADER);
     await r.close();
     await r.close();
     r.write([exec(1, 1)]);
-    expect(fs.readFileSync(path.join(dir, 'rec.ndjson'), 'utf8')).toBe('');
+    expect(fs.readFileSync(path.join(dir, 'rec.ndjson'), 'utf8')).toBe(formatHeader(HEADER) + '\n');
   });
 });

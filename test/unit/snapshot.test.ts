@@ -10,6 +10,12 @@ const HOSTILE_COMM = '\u001b[2J{bold}';
 const HOSTILE_ARGS = ['./evil', 'a,b', 'say "hi"', 'two\nlines', 'cr\rhere', '\u001b]0;pwned\u0007'];
 const NOW = at(100);
 const META: SnapshotMeta = { takenAt: NOW, filter: 'python*,uvicorn*', sort: { column: 'pid', descending: false } };
+const COUNTERS = {
+  forks: 12, execs: 30, exits: 25, lost_kernel_ring: 4, lost_addon_queue: 0, lost_traced_map: 1, recovered: 2, zombie_exits: 1, vanished: 1,
+};
+const WITH_COUNTERS: SnapshotMeta = { ...META, counters: COUNTERS };
+const TRAILER = `# lifetop snapshot taken_at=${new Date(NOW).toISOString()} forks=12 execs=30 exits=25 lost_kernel_ring=4 `
+  + 'lost_addon_queue=0 lost_traced_map=1 recovered=2 zombie_exits=1 vanished=1';
 
 function rows(): ProcessRow[] {
   const t = new ProcessTable({ userName: (uid) => (uid === 1000 ? 'alice' : String(uid)) });
@@ -22,6 +28,20 @@ function rows(): ProcessRow[] {
     exit(13, 61, { signal: 9, core: true, endSec: 71 }),
   ], NOW);
   t.updateStats(new Map([[t.running()[0].key, { cpuPct: 12.345, rssKb: 20480 }]]));
+  return t.view({ sort: META.sort, query: '', showExited: true }, NOW);
+}
+
+/** One row for each way lifetop can know a process and its end. */
+function inferredRows(): ProcessRow[] {
+  const t = new ProcessTable({ userName: () => 'alice' });
+  t.apply([
+    exec(20, 40, { seeded: true }),
+    exec(21, 41, { recovered: true }),
+    exec(22, 42), exit(22, 42, { code: 3, inferred: 'zombie', endSec: 70 }),
+    exec(23, 43), exit(23, 43, { inferred: 'vanished', endSec: 71 }),
+    exec(24, 44, { recovered: true }), exit(24, 44, { signal: 9, inferred: 'zombie', endSec: 72 }),
+    exec(25, 45, { seeded: true }), exit(25, 45, { code: 1, endSec: 73 }),
+  ], NOW);
   return t.view({ sort: META.sort, query: '', showExited: true }, NOW);
 }
 
@@ -53,18 +73,35 @@ function parseCsv(text: string): string[][] {
 describe('snapshotJson', () => {
   it('follows the schema', () => {
     const doc = JSON.parse(snapshotJson(rows(), META, NOW));
-    expect(Object.keys(doc)).toEqual(['taken_at', 'filter', 'sort', 'processes']);
+    expect(Object.keys(doc)).toEqual(['taken_at', 'filter', 'sort', 'counters', 'processes']);
+    expect(doc.counters).toEqual({});
     expect(doc.taken_at).toBe(new Date(NOW).toISOString());
     expect(doc.filter).toBe('python*,uvicorn*');
     expect(doc.sort).toEqual({ column: 'pid', descending: false });
     expect(doc.processes.map((p: { pid: number }) => p.pid)).toEqual([10, 11, 12, 13]);
     const p10 = doc.processes[0];
     expect(Object.keys(p10)).toEqual(['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
-      'exit_code', 'signal', 'cpu_pct', 'rss_kb']);
-    expect(p10).toMatchObject({ user: 'alice', args: ['python3', 'app.py'], label: 'app.py', state: 'running', exit_code: null, cpu_pct: 12.345, rss_kb: 20480 });
+      'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from']);
+    expect(p10).toMatchObject({
+      user: 'alice', args: ['python3', 'app.py'], label: 'app.py', state: 'running', exit_code: null, cpu_pct: 12.345, rss_kb: 20480,
+      origin: 'event', exit_from: null,
+    });
     expect(p10.age_s).toBeCloseTo(60, 2);
     expect(doc.processes[1]).toMatchObject({ comm: HOSTILE_COMM, args: HOSTILE_ARGS, cpu_pct: null });
-    expect(doc.processes[2]).toMatchObject({ state: 'exited', exit_code: 3, signal: 0 });
+    expect(doc.processes[2]).toMatchObject({ state: 'exited', exit_code: 3, signal: 0, origin: 'event', exit_from: 'kernel' });
+  });
+
+  it('carries the counters, and says how each row and its end are known', () => {
+    const doc = JSON.parse(snapshotJson(inferredRows(), WITH_COUNTERS, NOW));
+    expect(doc.counters).toEqual(COUNTERS);
+    expect(doc.processes.map((p: Record<string, unknown>) => [p.pid, p.state, p.exit_code, p.signal, p.origin, p.exit_from])).toEqual([
+      [20, 'running', null, null, 'seeded', null],
+      [21, 'running', null, null, 'recovered', null],
+      [22, 'exited', 3, 0, 'event', 'proc'],
+      [23, 'lost', null, null, 'event', 'lost'],
+      [24, 'exited', 0, 9, 'recovered', 'proc'],
+      [25, 'exited', 1, 0, 'seeded', 'kernel'],
+    ]);
   });
 
   it('contains no raw control characters', () => {
@@ -78,9 +115,9 @@ describe('snapshotCsv', () => {
     expect(csv.endsWith('\r\n')).toBe(true);
     const records = parseCsv(csv);
     expect(records[0]).toEqual(['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
-      'exit_code', 'signal', 'cpu_pct', 'rss_kb']);
-    expect(records).toHaveLength(5);
-    for (const r of records) expect(r).toHaveLength(14);
+      'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from']);
+    expect(records).toHaveLength(5); // no meta, no trailer
+    for (const r of records) expect(r).toHaveLength(16);
     const evil = records[2];
     // Controls other than tab, CR and LF become \xNN, so `cat file.csv` cannot drive the terminal.
     const terminalSafe = (v: string) => v.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g,
@@ -89,8 +126,31 @@ describe('snapshotCsv', () => {
     expect(evil[5]).toBe(terminalSafe(HOSTILE_ARGS.join(' ')));
     expect(csv).toContain('"./evil a,b say ""hi"" two\nlines cr\rhere \\x1b]0;pwned\\x07"');
     expect(csv).not.toMatch(/[\u001b\u0007\u009b]/);
-    expect(records[1].slice(9)).toEqual(['running', '', '', '12.345', '20480']);
-    expect(records[4].slice(9, 12)).toEqual(['exited', '0', '9']);
+    expect(records[1].slice(9)).toEqual(['running', '', '', '12.345', '20480', 'event', '']);
+    expect(records[4].slice(9)).toEqual(['exited', '0', '9', '', '', 'event', 'kernel']);
+  });
+
+  it('says how each row and its end are known, and ends with the counters in a comment line', () => {
+    const csv = snapshotCsv(inferredRows(), NOW, WITH_COUNTERS);
+    expect(csv.endsWith(`\r\n${TRAILER}\r\n`)).toBe(true);
+    const records = parseCsv(csv);
+    expect(records).toHaveLength(8);
+    expect(records[7]).toEqual([TRAILER]);
+    expect(records.slice(1, 7).map((r) => [r[0], ...r.slice(9, 12), ...r.slice(14)])).toEqual([
+      ['20', 'running', '', '', 'seeded', ''],
+      ['21', 'running', '', '', 'recovered', ''],
+      ['22', 'exited', '3', '0', 'event', 'proc'],
+      ['23', 'lost', '', '', 'event', 'lost'],
+      ['24', 'exited', '0', '9', 'recovered', 'proc'],
+      ['25', 'exited', '1', '0', 'seeded', 'kernel'],
+    ]);
+  });
+
+  it('writes a trailer with only the time when the meta has no counters', () => {
+    const lines = snapshotCsv(rows(), NOW, META).split('\r\n');
+    expect(lines).toHaveLength(7);
+    expect(lines[5]).toBe(`# lifetop snapshot taken_at=${new Date(NOW).toISOString()}`);
+    expect(lines[6]).toBe('');
   });
 });
 
@@ -115,6 +175,16 @@ describe('snapshotText', () => {
     expect(lines[1]).toMatch(/\s59s\s/); // 59.99 s: whole seconds, rounded down as ps does
     expect(lines[3]).toMatch(/exit 3$/);
     expect(lines[4]).toMatch(/SIGKILL core$/); // the STATE text of the screen
+  });
+
+  it('marks exits read from a zombie with Z, and ends with the counters in a comment line', () => {
+    const text = snapshotText(inferredRows(), NOW, WITH_COUNTERS);
+    expect(text.endsWith(`\n${TRAILER}\n`)).toBe(true);
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(8);
+    expect(lines.slice(1, 7).map((l) => l.split(/ {2,}/).pop())).toEqual(['run', 'run', 'Z exit 3', 'lost', 'Z SIGKILL', 'exit 1']);
+    expect(lines[7]).toBe(TRAILER);
+    expect(snapshotText(rows(), NOW).trimEnd().split('\n')).toHaveLength(5); // no meta, no trailer
   });
 
   it('shortens very long labels', () => {
@@ -170,8 +240,16 @@ describe('writeSnapshot', () => {
       expect(path.isAbsolute(written)).toBe(true);
     }
     expect(JSON.parse(fs.readFileSync(path.join(dir, 's.json'), 'utf8')).processes).toHaveLength(4);
-    expect(fs.readFileSync(path.join(dir, 's.csv'), 'utf8')).toBe(snapshotCsv(rows(), NOW));
-    expect(fs.readFileSync(path.join(dir, 's.txt'), 'utf8')).toBe(snapshotText(rows(), NOW));
+    expect(fs.readFileSync(path.join(dir, 's.csv'), 'utf8')).toBe(snapshotCsv(rows(), NOW, META));
+    expect(fs.readFileSync(path.join(dir, 's.txt'), 'utf8')).toBe(snapshotText(rows(), NOW, META));
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('writes the counters into every format', async () => {
+    for (const name of ['c.json', 'c.csv', 'c.txt']) await writeSnapshot(path.join(dir, name), rows(), WITH_COUNTERS, NOW);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'c.json'), 'utf8')).counters).toEqual(COUNTERS);
+    expect(fs.readFileSync(path.join(dir, 'c.csv'), 'utf8').endsWith(`\r\n${TRAILER}\r\n`)).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'c.txt'), 'utf8').endsWith(`\n${TRAILER}\n`)).toBe(true);
     expect(leftovers()).toEqual([]);
   });
 

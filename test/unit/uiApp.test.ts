@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/model/eventLog';
 import { ProcessTable } from '../../src/model/processTable';
 import { Rates } from '../../src/model/rates';
-import type { ExecEvent, FilterSpec, LifecycleEvent } from '../../src/model/types';
+import type { ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, LossStage } from '../../src/model/types';
 import { restoreTerminal, runUi, type UiSession } from '../../src/ui/app';
 import { capturedStderr } from '../../src/ui/terminal';
 
@@ -39,8 +39,21 @@ class FakeSession extends EventEmitter implements UiSession {
   eventsPerSec(): number {
     return 0;
   }
-  drops(): number {
-    return 0;
+  lost: Record<LossStage, number> = { kernel_ring: 0, addon_queue: 0, traced_map: 0 };
+  loss(): Record<LossStage, number> {
+    return { ...this.lost };
+  }
+  fault: string | null = null;
+  readonly inferred = { recovered: 0 };
+  /** What reconcileNow() finds (applied as the session would), and how often it ran. */
+  reconciled: LifecycleEvent[] = [];
+  reconciles = 0;
+  reconcileNow(): void {
+    this.reconciles++;
+    if (this.reconciled.length > 0) this.feed(this.reconciled.splice(0));
+  }
+  snapshotCounters(): Record<string, number> {
+    return { execs: 3, lost_kernel_ring: this.lost.kernel_ring, recovered: this.inferred.recovered };
   }
   feed(events: LifecycleEvent[]): void {
     this.table.apply(events, T0);
@@ -192,6 +205,60 @@ describe('runUi', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reconciles right before saving and writes the counters; a paused screen is written as shown', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-ui-'));
+    try {
+      const s = new FakeSession();
+      s.feed([exec(10, 'python3', ['python3', 'a.py']), exec(20, 'python3', ['python3', 'b.py'])]);
+      const t = start(s, dir);
+      await until(() => t.screen().includes('b.py'), 'rows');
+      // /proc shows 20 as a zombie that exited 3: the snapshot must say so, not "running".
+      const zombie: ExitEvent = {
+        ...exec(20, 'python3', []), type: 'exit', exitCode: 3, signal: 0, coreDumped: false, durationMs: 5, cpuMs: 0, inferred: 'zombie',
+      };
+      s.reconciled = [zombie];
+      s.lost.kernel_ring = 4;
+      t.input.write('w\x15live.json\r');
+      await until(() => t.screen().includes('(2 rows)'), 'the saved message');
+      expect(s.reconciles).toBe(1);
+      const live = JSON.parse(fs.readFileSync(path.join(dir, 'live.json'), 'utf8')) as {
+        counters: Record<string, number>; processes: { pid: number; state: string; exit_code: number | null; exit_from: string | null }[];
+      };
+      expect(live.counters).toEqual({ execs: 3, lost_kernel_ring: 4, recovered: 0 });
+      expect(live.processes.map((p) => [p.pid, p.state, p.exit_code, p.exit_from])).toEqual([
+        [10, 'running', null, null], [20, 'exited', 3, 'proc'],
+      ]);
+      await until(() => t.screen().includes('Z exit 3'), 'the zombie exit on screen');
+
+      t.input.write('p');
+      await until(() => t.screen().includes('PAUSED'), 'pause');
+      s.reconciled = [{ ...zombie, pid: 10, start: 10 * 1e9 }];
+      t.input.write('w\x15paused.json\r');
+      await until(() => fs.existsSync(path.join(dir, 'paused.json')), 'the paused snapshot');
+      expect(s.reconciles).toBe(1); // not reconciled: what the paused screen shows is what is written
+      const paused = JSON.parse(fs.readFileSync(path.join(dir, 'paused.json'), 'utf8')) as { processes: { pid: number; state: string }[] };
+      expect(paused.processes.map((p) => [p.pid, p.state])).toEqual([[10, 'running'], [20, 'exited']]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shows loss per stage, the rows recovered, and a fault of the source', async () => {
+    const s = new FakeSession();
+    s.feed([exec(10, 'python3', ['python3', 'a.py'])]);
+    const t = start(s);
+    await until(() => t.screen().includes('a.py'), 'rows');
+    expect(t.screen().split('\n')[0]).toMatch(/ev\/s\s+lost 0\s*$/);
+    s.lost = { kernel_ring: 5, addon_queue: 0, traced_map: 1 };
+    s.inferred.recovered = 2;
+    s.fault = 'the kernel event reader failed (errno 5): events are no longer received';
+    s.feed([exec(11, 'python3', ['python3', 'b.py'])]); // the model moves: a redraw
+    await until(() => t.screen().includes('b.py'), 'the redraw');
+    const [top, second] = t.screen().split('\n');
+    expect(top).toMatch(/ LOST ring 5 queue 0 map 1 {3}2 recovered\s*$/);
+    expect(second).toContain('the kernel event reader failed (errno 5)');
   });
 
   it('shows a failed snapshot as a one-line error and keeps running', async () => {

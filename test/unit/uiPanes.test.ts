@@ -1,7 +1,7 @@
 // Panes are pure text builders: model state in, exact-width tagged lines out. Tested without a terminal.
 import { describe, expect, it } from 'vitest';
 import type { ProcessRow } from '../../src/model/processTable';
-import type { LifecycleEvent } from '../../src/model/types';
+import type { LifecycleEvent, StreamRecord } from '../../src/model/types';
 import { detailsBody } from '../../src/ui/details';
 import { renderLog } from '../../src/ui/eventLog';
 import { helpBody, renderHint } from '../../src/ui/help';
@@ -29,7 +29,7 @@ function row(over: Partial<ProcessRow> = {}): ProcessRow {
     key: `${pid}:1`, pid, ppid: 1, uid: 0, user: 'root', comm: 'python3', filename: '/usr/bin/python3',
     args: ['python3', 'app.py'], argsTruncated: false, label: 'app.py', start: 1e9, startedAt: NOW - 65_000,
     firstSeenAt: NOW - 60_000, state: 'running', exitCode: null, signal: null, coreDumped: false, exitedAt: null,
-    lifetimeMs: null, cpuPct: 1.5, rssKb: 20480, seeded: false, cgroupId: '42', ...over,
+    lifetimeMs: null, cpuPct: 1.5, rssKb: 20480, seeded: false, recovered: false, exitFromProc: false, cgroupId: '42', ...over,
   };
 }
 
@@ -97,6 +97,19 @@ describe('process table pane', () => {
     expect(tagged[3]).toContain('{yellow-fg}');
     expect(tagged[4]).toContain('{magenta-fg}');
     expect(tagged[5]).not.toMatch(/-fg\}/);
+  });
+
+  it('prefixes Z to an exit read from a zombie in /proc', () => {
+    const rows = [
+      row({ pid: 1, state: 'exited', exitCode: 3, signal: 0, exitFromProc: true }),
+      row({ pid: 2, state: 'exited', exitCode: 0, signal: 9, exitFromProc: true }),
+      row({ pid: 3, state: 'exited', exitCode: 3, signal: 0 }),
+    ];
+    const text = lines(renderTable(rows, view({ selected: -1 }), 100, 4, color, NOW));
+    expect(text[1]).toMatch(/ Z exit 3\s*$/);
+    expect(text[2]).toMatch(/ Z SIG/);
+    expect(text[3]).toMatch(/ exit 3\s*$/);
+    expect(text[3]).not.toMatch(/Z exit/);
   });
 
   it('highlights rows first seen within the last 2 s, and the selected row', () => {
@@ -205,6 +218,41 @@ describe('event log pane', () => {
     expect(lines(renderLog([ev], 0, 80, 2, false, color))[1]).toMatch(/EXIT 5<-10 python3 exit \? after 500ms/);
   });
 
+  it('shows a loss as a LOST line per stage, and a recovered exec as such', () => {
+    const records: StreamRecord[] = [
+      { type: 'lost', time: NOW, stage: 'kernel_ring', count: 1200, since: NOW - 1000, until: NOW },
+      { type: 'lost', time: NOW, stage: 'addon_queue', count: 3, since: NOW - 1000, until: NOW },
+      { type: 'lost', time: NOW, stage: 'traced_map', count: 2, since: NOW - 1000, until: NOW },
+      { ...base, type: 'exec', pid: 20, comm: 'python3', filename: '/usr/bin/python3', args: ['python3', 'w.py'], argsTruncated: false,
+        recovered: true },
+    ];
+    const tagged = renderLog(records, 0, 100, 5, false, color);
+    const out = lines(tagged);
+    expect(out[0]).toMatch(/Events 4/);
+    expect(out[1]).toMatch(/^12:00:00\.000 LOST 1200 events \(kernel ring buffer full\): healing from \/proc/);
+    expect(out[2]).toMatch(/LOST 3 events \(reader queue full\): healing from \/proc/);
+    expect(out[3]).toMatch(/LOST 2 processes not followed \(traced set full\): healing from \/proc/);
+    expect(out[4]).toMatch(/EXEC 20<-10 python3 python3 w\.py \(recovered from \/proc\)/);
+    expect(tagged.split('\n')[1]).toMatch(/\{red-bg\}/); // the LOST word stands out
+    for (const l of out) expect(l).toHaveLength(100);
+  });
+
+  it('says where an inferred exit came from', () => {
+    const exit = (o: Partial<Extract<LifecycleEvent, { type: 'exit' }>>): LifecycleEvent => ({
+      ...base, type: 'exit', pid: 5, comm: 'python3', exitCode: 0, signal: 0, coreDumped: false, durationMs: 500, cpuMs: 0, ...o,
+    });
+    const out = lines(renderLog([
+      exit({ inferred: 'zombie', exitCode: 3 }),
+      exit({ inferred: 'zombie', signal: 9 }),
+      exit({ inferred: 'vanished' }),
+      exit({ inferred: 'zombie', unknownStatus: true }),
+    ], 0, 80, 5, false, color));
+    expect(out[1]).toMatch(/EXIT 5<-10 python3 zombie, exit 3 \(from \/proc\) after 500ms/);
+    expect(out[2]).toMatch(/EXIT 5<-10 python3 zombie, SIGKILL \(from \/proc\) after 500ms/);
+    expect(out[3]).toMatch(/EXIT 5<-10 python3 exit lost after 500ms/);
+    expect(out[4]).toMatch(/EXIT 5<-10 python3 exit \? after 500ms/);
+  });
+
   it('scrolls back from the newest and keeps only the window', () => {
     const out = lines(renderLog(events, 2, 80, 3, true, color));
     expect(out).toHaveLength(3);
@@ -216,23 +264,42 @@ describe('event log pane', () => {
 
 const info = (over: Partial<StatusInfo> = {}): StatusInfo => ({
   sourceKind: 'bpf', filter: { patterns: ['python*', 'uvicorn*'], followChildren: true },
-  counts: { running: 12, exited: 3, lost: 0, total: 15 }, eventsPerSec: 1500, drops: 0, now: NOW, ...over,
+  counts: { running: 12, exited: 3, lost: 0, total: 15 }, eventsPerSec: 1500,
+  loss: { kernel_ring: 0, addon_queue: 0, traced_map: 0 }, recovered: 0, fault: null, now: NOW, ...over,
 });
 
 describe('status bar', () => {
-  it('shows source, filter, counts, rate, drops and the clock', () => {
+  it('shows source, filter, counts, rate, loss and the clock', () => {
     const [top, bottom] = lines(renderStatus(info(), initialViewState(), 100, color));
     expect(top).toHaveLength(100);
     expect(bottom).toHaveLength(100);
-    expect(top).toMatch(/^ bpf: python\*,uvicorn\* \+children\s+12 running\s+3 exited\s+1\.5k ev\/s\s+drops 0/);
+    expect(top).toMatch(/^ bpf: python\*,uvicorn\* \+children\s+12 running\s+3 exited\s+1\.5k ev\/s\s+lost 0\s*$/);
+    expect(top).not.toMatch(/recovered/);
     expect(bottom).toMatch(/sort started▼/);
     expect(bottom).toMatch(/ 12:00:00 $/);
   });
 
-  it('highlights drops only when non-zero', () => {
+  it('highlights loss only when non-zero, every stage shown, with the rows recovered next to it', () => {
     expect(renderStatus(info(), initialViewState(), 100, color)).not.toContain('{red-bg}');
-    const dropped = renderStatus(info({ drops: 7 }), initialViewState(), 100, color);
-    expect(dropped).toMatch(/\{red-bg\} drops 7 /);
+    for (const [loss, shown] of [
+      [{ kernel_ring: 7, addon_queue: 0, traced_map: 0 }, 'ring 7 queue 0 map 0'],
+      [{ kernel_ring: 0, addon_queue: 1500, traced_map: 0 }, 'ring 0 queue 1.5k map 0'],
+      [{ kernel_ring: 0, addon_queue: 0, traced_map: 2 }, 'ring 0 queue 0 map 2'],
+    ] as const) {
+      const tagged = renderStatus(info({ loss, recovered: 3 }), initialViewState(), 120, color);
+      expect(tagged).toContain(`{red-bg} LOST ${shown} `);
+      expect(plain(tagged).split('\n')[0]).toMatch(new RegExp(` LOST ${shown} {3}3 recovered\\s*$`));
+    }
+  });
+
+  it('shows a fault of the source as an error on the second line', () => {
+    const fault = 'the kernel event reader failed (errno 5): events are no longer received';
+    const tagged = renderStatus(info({ fault }), initialViewState(), 200, color);
+    const [top, bottom] = lines(tagged);
+    expect(top).not.toContain(fault);
+    expect(bottom).toContain(fault);
+    expect(tagged.split('\n')[1]).toMatch(/\{red-fg\}[^{]*the kernel event reader failed/);
+    expect(lines(renderStatus(info(), initialViewState(), 200, color))[1]).not.toMatch(/failed/);
   });
 
   it('shows PAUSED, search, messages and the source caveat', () => {
@@ -278,10 +345,24 @@ describe('prompt, help, details, frame', () => {
     expect(text).toContain('[2]');
     expect(text).toContain('\\x1b[2J');
     expect(Math.max(...body.map((l) => l.length))).toBeLessThanOrEqual(50);
-    expect(text).toMatch(/Seeded\s+yes/);
+    expect(text).toMatch(/Seen by\s+seeded: already running, read from \/proc/);
+    expect(text).not.toMatch(/Exit from/); // still running
     expect(text).toMatch(/1 +uvicorn  uvicorn app:api master/);
     expect(text.match(/^\s+100 /m)).toBeNull();
     expect(detailsBody(undefined, [], 40, NOW)[0][0].text).toMatch(/no longer/);
+  });
+
+  it('details say how the row and its end were seen', () => {
+    const text = (r: ProcessRow) => detailsBody(r, [r], 100, NOW).map((segs) => segs.map((seg) => seg.text).join('')).join('\n');
+    expect(text(row())).toMatch(/Seen by\s+its exec\/fork event/);
+    expect(text(row({ recovered: true }))).toMatch(/Seen by\s+recovered: its events were lost, found in \/proc/);
+    const zombie = text(row({ state: 'exited', exitCode: 3, signal: 0, exitFromProc: true, exitedAt: NOW, lifetimeMs: 1000 }));
+    expect(zombie).toMatch(/Status\s+Z exit 3 after 1\.0s/);
+    expect(zombie).toMatch(/Exit from\s+\/proc: an unreaped zombie, status from stat field 52/);
+    expect(text(row({ state: 'exited', exitCode: 0, signal: 0, exitedAt: NOW }))).toMatch(/Exit from\s+the kernel/);
+    const lost = text(row({ state: 'lost', exitedAt: NOW }));
+    expect(lost).toMatch(/Status\s+lost \(gone from \/proc, exit not seen\)/);
+    expect(lost).toMatch(/Exit from\s+nobody: gone, its exit was not observed/);
   });
 
   it('frame draws exactly width x height with scrolling', () => {
