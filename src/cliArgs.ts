@@ -44,7 +44,8 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
       --no-children      do not follow descendants of matched processes
       --json             headless: print one JSON object per event (NDJSON) on stdout
       --snapshot FILE    headless: collect, write the table to FILE (.json, .csv, .txt), exit
-      --duration SECS    stop after SECS (headless modes; default for --snapshot: 2)
+      --duration SECS    stop after SECS (headless modes; default for --snapshot: 2, or the
+                         end of the recording with --replay)
       --sort COL[:asc|:desc]  table order for --snapshot and the UI's start
                          (${SORT_COLUMNS.join(', ')}; default started:desc)
       --record FILE      also append every event to FILE as NDJSON
@@ -55,7 +56,7 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
       --interval SECS    /proc polling interval (default 0.5)
       --retention SECS   keep exited processes in the table this long (default 10)
       --max-rows N       table bound, oldest exited rows go first (default 50000)
-      --ring-size MIB    kernel ring buffer size, a power of two (default 8)
+      --ring-size MIB    kernel ring buffer size, a power of two from 1/256 to 1024 (default 8)
       --ascii            ASCII-only drawing (no Unicode blocks or arrows)
       --no-color         no colours (also when NO_COLOR is set)
       --verbose          stack traces and the kernel verifier log on errors

@@ -1,6 +1,8 @@
 // Comm filter patterns: parse and validate what the user types, and match a comm
 // the same way the kernel side does ("python*" prefix, "uvicorn" exact, "*" all).
 
+import { quote } from '../core/quote';
+
 /** The kernel's filter map holds this many patterns. */
 export const MAX_PATTERNS = 16;
 /** TASK_COMM_LEN - 1: a longer pattern could never match a kernel comm. */
@@ -30,8 +32,8 @@ export function parseFilter(text: string): string[] {
 }
 
 function checkPattern(pattern: string, text: string): void {
-  if (pattern === '') throw new FilterError(`empty pattern in filter ${JSON.stringify(text)}`);
-  const shown = JSON.stringify(pattern);
+  if (pattern === '') throw new FilterError(`empty pattern in filter ${quote(text)}`);
+  const shown = quote(pattern); // escaped: the pattern may hold a C1 or bidi control
   if (NON_PRINTABLE.test(pattern)) throw new FilterError(`pattern ${shown} contains a non-printable character`);
   const star = pattern.indexOf('*');
   if (star !== -1 && star !== pattern.length - 1) {

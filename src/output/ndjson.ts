@@ -5,6 +5,9 @@ import {
   EventBase, ExecEvent, ExitEvent, ForkEvent, LifecycleEvent, LOSS_STAGES, LossStage, LostRecord, RecordingHeader, SourceKind,
   StreamRecord,
 } from '../model/types';
+import { escapeInvisible, hasInvisible, quote } from '../core/quote';
+
+export { escapeInvisible };
 
 export class RecordingError extends Error {
   override name = 'RecordingError';
@@ -34,9 +37,10 @@ export function eventToJson(ev: StreamRecord): Record<string, unknown> {
 }
 
 /**
- * One line, safe to print: JSON escapes C0 controls; DEL, C1 and line separators are escaped
- * here too. Equal, byte for byte, to escapeInvisible(JSON.stringify(eventToJson(ev))) (a test
- * holds it to that), but built directly: at storm rates this line is most of lifetop's CPU.
+ * One line, safe to print: JSON escapes C0 controls; DEL, C1, line separators and bidi controls
+ * are escaped here too (core/quote). Equal, byte for byte, to
+ * escapeInvisible(JSON.stringify(eventToJson(ev))) (a test holds it to that), but built
+ * directly: at storm rates this line is most of lifetop's CPU.
  */
 export function formatEvent(ev: StreamRecord): string {
   if (ev.type === 'lost') return JSON.stringify(lostToJson(ev));
@@ -73,23 +77,13 @@ export function formatHeader(h: RecordingHeader): string {
   }));
 }
 
-const INVISIBLE = /[\u007f-\u009f\u2028\u2029]/;
-
 function str(s: string): string {
   const json = JSON.stringify(s);
-  return INVISIBLE.test(json) ? escapeInvisible(json) : json;
+  return hasInvisible(json) ? escapeInvisible(json) : json;
 }
 
 function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null'; // what JSON.stringify writes
-}
-
-/**
- * JSON.stringify leaves U+007F-U+009F (\x9b is a terminal CSI) and U+2028/2029 raw. They can
- * only occur inside strings, so \u-escaping them everywhere keeps the JSON equal.
- */
-export function escapeInvisible(json: string): string {
-  return json.replace(/[\u007f-\u009f\u2028\u2029]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 // Events come in bursts within the same second: format the second once.
@@ -141,7 +135,7 @@ export function parseEvent(line: string, parsed?: unknown): LifecycleEvent {
   if (type === 'exec') return { ...r.base('exec'), ...r.execTail() };
   if (type === 'exit') return { ...r.base('exit'), ...r.exitTail() };
   if (type === 'fork') return { ...r.base('fork'), ...r.forkTail() };
-  throw new RecordingError(`unknown event type ${JSON.stringify(type)}`);
+  throw new RecordingError(`unknown event type ${quote(type)}`); // every quoted input goes through quote()
 }
 
 /** Typed field access that names the offending field. */

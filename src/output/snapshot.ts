@@ -10,6 +10,7 @@ import { ProcessRow, SortSpec } from '../model/processTable';
 // as the UI (both pure, neither loads blessed).
 import { formatAge, formatCpu, rowAgeMs, stateText } from '../ui/format';
 import { clean } from '../ui/sanitize';
+import { quote } from '../core/quote';
 import { escapeInvisible } from './ndjson';
 
 export interface SnapshotMeta {
@@ -61,7 +62,7 @@ function trailer(meta: SnapshotMeta | undefined): string {
   return `# lifetop snapshot taken_at=${new Date(meta.takenAt).toISOString()} ${counters}`.trimEnd();
 }
 
-/** RFC 4180: CRLF line ends; a field with a comma, quote, CR or LF is quoted, quotes doubled. */
+/** RFC 4180 with CRLF line ends; every text cell is written by csvText (README: Formats). */
 export function snapshotCsv(rows: ProcessRow[], now: number, meta?: SnapshotMeta): string {
   const lines = [CSV_HEADER.join(',')];
   for (const r of rows) {
@@ -74,13 +75,44 @@ export function snapshotCsv(rows: ProcessRow[], now: number, meta?: SnapshotMeta
   return lines.join('\r\n') + '\r\n';
 }
 
-// Data stays data (newlines and tabs are kept, quoted), but a terminal escape in a comm or
-// argv must not run when someone cats the file: other controls become \xNN.
-const CSV_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+/*
+ * CSV cells. Data stays data, yet the file is safe to `cat` and to open in a spreadsheet.
+ * Numeric cells (pid, ppid, uid, age_s, exit_code, signal, cpu_pct, rss_kb) are plain numbers,
+ * `-1` included, and null is an empty cell. Text cells (user, comm, args, label, started_at,
+ * state, origin, exit_from) go through three steps, in this order:
+ *  1. Escapes, so no character can drive a terminal or reorder what it shows. Every backslash
+ *     in a text cell starts one of these, so reading them back is unambiguous:
+ *       \                                   -> \\
+ *       U+0000-U+001F but tab, LF and CR,
+ *       U+007F-U+009F (DEL, C1)             -> \xNN    (2 lowercase hex digits)
+ *       U+2028, U+2029, and the bidi controls
+ *       U+061C, U+200E, U+200F, U+202A-U+202E,
+ *       U+2066-U+2069                       -> \uNNNN  (4 lowercase hex digits)
+ *     Tab, LF and CR are kept as they are (step 3 quotes the cell).
+ *  2. Formula guard (OWASP, CSV injection): a cell starting with = + - @ tab or CR gets a
+ *     single quote ' in front, so a spreadsheet shows it as text instead of evaluating it.
+ *     A cell starting with ' gets one too, so dropping one leading ' always gives the value.
+ *  3. RFC 4180: a cell holding a comma, double quote, CR, LF, tab or semicolon is enclosed in
+ *     double quotes, with double quotes doubled; the ' of step 2 is inside them. Semicolon and
+ *     tab are other locales' separators: quoted, they cannot start a cell (with a formula) there.
+ */
+const CSV_ESCAPE = /[\\\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const CSV_FORMULA = /^[=+\-@\t\r']/;
+const CSV_QUOTE = /[",;\t\r\n]/;
 
 function csvField(value: string | number | null): string {
-  const s = value === null ? '' : String(value).replace(CSV_CONTROL, (ch) => '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0'));
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (value === null) return '';
+  return typeof value === 'number' ? String(value) : csvText(value);
+}
+
+function csvText(value: string): string {
+  let s = value.replace(CSV_ESCAPE, (ch) => {
+    const cp = ch.charCodeAt(0);
+    if (ch === '\\') return '\\\\';
+    return cp <= 0xff ? '\\x' + cp.toString(16).padStart(2, '0') : '\\u' + cp.toString(16).padStart(4, '0');
+  });
+  if (CSV_FORMULA.test(s)) s = "'" + s;
+  return CSV_QUOTE.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** Aligned columns for people; control characters appear as \xNN so the file is safe to cat. */
@@ -119,7 +151,7 @@ function startedText(startedAt: number, now: number): string {
 export function formatFor(file: string): SnapshotFormat {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.json' || ext === '.csv' || ext === '.txt') return ext.slice(1) as SnapshotFormat;
-  throw new SnapshotError(`unknown snapshot format ${JSON.stringify(ext || path.basename(file))}: use .json, .csv or .txt`);
+  throw new SnapshotError(`unknown snapshot format ${quote(ext || path.basename(file))}: use .json, .csv or .txt`);
 }
 
 function render(fmt: SnapshotFormat, rows: ProcessRow[], meta: SnapshotMeta, now: number): string {

@@ -6,6 +6,7 @@ import { promises as fsp } from 'node:fs';
 import { matchComm } from '../model/filter';
 import { EventCounter } from '../model/rates';
 import { Counters, EventSource, FilterSpec, processKey, RecordingHeader, StreamRecord } from '../model/types';
+import { quotePath } from '../core/quote';
 import { formatEvent, formatHeader, parseRecord, RecordingError } from '../output/ndjson';
 
 export type ReplaySpeed = 'max' | 'realtime' | number;
@@ -114,7 +115,7 @@ export class ReplaySource implements EventSource {
         lineNo++;
         if (this.stopped) break;
         if (typeof line !== 'string') {
-          throw new RecordingError(`${this.path}:${lineNo}: line longer than ${MAX_LINE / (1 << 20)} MiB: not a lifetop recording`);
+          throw new RecordingError(`${quotePath(this.path)}:${lineNo}: line longer than ${MAX_LINE / (1 << 20)} MiB: not a lifetop recording`);
         }
         // A BOM (from an editor) must not cost the first event.
         const text = lineNo === 1 && line.startsWith('\uFEFF') ? line.slice(1) : line;
@@ -126,7 +127,7 @@ export class ReplaySource implements EventSource {
       // Everything before the bad line is delivered, then the replay stops.
       if (!this.stopped) pacer.flush();
       if (err instanceof RecordingError) throw err;
-      throw new RecordingError(`cannot read ${this.path}: ${shortReason(err as Error)}`);
+      throw new RecordingError(`cannot read ${quotePath(this.path)}: ${shortReason(err as Error)}`);
     } finally {
       input.destroy();
     }
@@ -147,7 +148,8 @@ export class ReplaySource implements EventSource {
       this.header ??= rec; // a recording appended to later has more than one: the first says how it began
       return null;
     } catch (err) {
-      const msg = `${this.path}:${lineNo}: ${(err as Error).message}`;
+      // The path is escaped here, the input the reason quotes by the parser (core/quote).
+      const msg = `${quotePath(this.path)}:${lineNo}: ${(err as Error).message}`;
       if (this.opts.onBadLine === 'abort') throw new RecordingError(msg);
       this.opts.warn(msg);
       return null;
@@ -222,9 +224,12 @@ class Pacer {
   }
 }
 
-/** "ENOENT: no such file or directory, open 'x'" -> "ENOENT: no such file or directory". */
+/**
+ * "ENOENT: no such file or directory, open 'x'" -> "ENOENT: no such file or directory": the
+ * path, raw and possibly spanning lines, is dropped before the message is cut to one line.
+ */
 function shortReason(err: Error): string {
-  return err.message.split('\n')[0].replace(/, \w+ '.*'$/, '');
+  return err.message.replace(/, \w+ '[^]*'$/, '').split('\n')[0];
 }
 
 /** Appends records to an NDJSON recording, which starts with a header saying how it was made. */
@@ -245,7 +250,7 @@ export class Recorder {
       recorder.out.write(formatHeader(header) + '\n');
       return recorder;
     } catch (err) {
-      throw new RecordingError(`cannot open recording ${path}: ${shortReason(err as Error)}`);
+      throw new RecordingError(`cannot open recording ${quotePath(path)}: ${shortReason(err as Error)}`);
     }
   }
 
@@ -265,6 +270,6 @@ export class Recorder {
         });
       }
     }
-    if (this.error) throw new RecordingError(`cannot write recording ${this.path}: ${shortReason(this.error)}`);
+    if (this.error) throw new RecordingError(`cannot write recording ${quotePath(this.path)}: ${shortReason(this.error)}`);
   }
 }

@@ -35,9 +35,11 @@ function firstLine(info: StatusInfo): Segment[] {
   if (l.kernel_ring + l.addon_queue + l.traced_map === 0) {
     segs.push({ text: 'lost 0' });
   } else {
-    const parts = [`ring ${formatCount(l.kernel_ring)}`, `queue ${formatCount(l.addon_queue)}`, `map ${formatCount(l.traced_map)}`];
+    // Only the stages that lost, so the line fits: ring (kernel buffer), queue (reader), map (traced set).
+    const parts = [['ring', l.kernel_ring], ['queue', l.addon_queue], ['map', l.traced_map]]
+      .filter(([, n]) => (n as number) > 0).map(([what, n]) => `${what} ${formatCount(n as number)}`);
     segs.push({ text: ` LOST ${parts.join(' ')} `, style: 'alert' });
-    segs.push({ text: `  ${formatCount(info.recovered)} recovered` });
+    segs.push({ text: ` ${formatCount(info.recovered)} recovered` });
   }
   return segs;
 }

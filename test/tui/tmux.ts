@@ -67,17 +67,20 @@ export class Pane {
   }
 
   /**
-   * Polls the screen until `test` holds on two identical captures in a row (a big frame can reach tmux in
-   * pieces, and half a frame must not pass); fails with the last screen so a failure shows what was there.
+   * Polls the screen until `test` holds on two captures in a row (a big frame can reach tmux in pieces, and
+   * half a frame must not pass; identical captures are not asked for, since a busy machine redraws the log
+   * every frame); fails with the last screen so a failure shows what was there.
    */
   async waitFor(test: RegExp | ((screen: string) => boolean), what: string, timeoutMs = 15_000): Promise<string> {
     const ok = typeof test === 'function' ? test : (s: string) => test.test(s);
     const deadline = Date.now() + timeoutMs;
+    let held = false;
     let last = '';
     for (;;) {
-      const prev = last;
       last = this.screen();
-      if (last === prev && ok(last)) return last;
+      const now = ok(last);
+      if (now && held) return last;
+      held = now;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen was:\n${last}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -32,6 +32,9 @@ describe('parseFilter', () => {
     ['an escape character', 'py\u001b[2J', /non-printable/],
     ['a newline', 'py\nthon', /non-printable/],
     ['a C1 control', 'py\u009bthon', /non-printable/],
+    // The pattern is quoted escaped: the message itself carries no CSI or bidi override to stderr.
+    ['a C1 control, quoted escaped', 'py\u009bthon', /^pattern "py\\u009bthon" contains a non-printable character$/],
+    ['a bidi override, quoted escaped', 'p*y\u202e', /^"p\*y\\u202e": "\*" must be the last character$/],
   ];
   for (const [what, text, message] of bad) {
     it(`rejects ${what} with one line naming the problem`, () => {

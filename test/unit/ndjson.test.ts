@@ -4,6 +4,11 @@ import { escapeInvisible, eventToJson, formatEvent, formatHeader, parseEvent, pa
 import type { LifecycleEvent, LostRecord, RecordingHeader, StreamRecord } from '../../src/model/types';
 import { exec, exit, fork } from '../support/events';
 
+/** Every bidirectional control (Trojan Source, CVE-2021-42574), raw and as written escaped. */
+const BIDI = '\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c';
+const BIDI_ESCAPED = '\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c';
+const BIDI_RE = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
 /** Whole milliseconds: the ISO-8601 form keeps ms, so that is what survives a round trip. */
 function wholeMs<T extends LifecycleEvent>(ev: T): T {
   return { ...ev, time: Math.floor(ev.time), startedAt: Math.floor(ev.startedAt) };
@@ -54,6 +59,16 @@ describe('formatEvent', () => {
     expect(back.comm).toBe(hostile);
     expect(back.args).toEqual(['a\r\nb', hostile]);
   });
+
+  it('escapes bidirectional controls, so `cat` cannot show a spoofed command line', () => {
+    const ev = exec(1, 1, { comm: 'a\u202eb', filename: `/tmp/${BIDI}`, args: ['ls', `x${BIDI}y`] });
+    const line = formatEvent(ev);
+    expect(line).not.toMatch(BIDI_RE);
+    expect(line).toContain('"comm":"a\\u202eb"');
+    expect(line).toContain(`"args":["ls","x${BIDI_ESCAPED}y"]`);
+    expect(line).toBe(escapeInvisible(JSON.stringify(eventToJson(ev))));
+    expect(parseEvent(line)).toEqual(wholeMs(ev));
+  });
 });
 
 describe('parseEvent', () => {
@@ -88,6 +103,10 @@ describe('parseEvent', () => {
     ['an array', '[1]', /not a JSON object/],
     ['null', 'null', /not a JSON object/],
     ['an unknown type', JSON.stringify({ ...good, type: 'clone' }), /unknown event type "clone"/],
+    // Quoted input is escaped: no CSI (U+009B), NEL (U+0085), ESC or bidi override reaches stderr raw.
+    ['a hostile unknown type', JSON.stringify({ ...good, type: '\u009b2J\u0085\u001b\u202e' }),
+      /^unknown event type "\\u009b2J\\u0085\\u001b\\u202e"$/],
+    ['a non-string type', JSON.stringify({ ...good, type: ['\u009b'] }), /^unknown event type \["\\u009b"\]$/],
     ['a missing field', JSON.stringify({ ...good, pid: undefined }), /missing "pid"/],
     ['a string pid', JSON.stringify({ ...good, pid: '1' }), /"pid" is not a non-negative integer/],
     ['a negative ppid', JSON.stringify({ ...good, ppid: -1 }), /"ppid"/],
@@ -177,6 +196,9 @@ describe('recording header', () => {
     expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
     expect(line).toContain('"filter":["py\\u2028","x\\u2029"]');
     expect(parseRecord(line)).toEqual(odd);
+    const bidi = formatHeader({ ...header, filter: [`py${BIDI}`] });
+    expect(bidi).not.toMatch(BIDI_RE);
+    expect(bidi).toContain(`"filter":["py${BIDI_ESCAPED}"]`);
   });
 
   it('round-trips through parseRecord, for every source', () => {
@@ -216,7 +238,7 @@ describe('recording header', () => {
 describe('formatEvent fast path', () => {
   // The hand-built line must equal the reference serialisation exactly, key order included.
   const reference = (ev: StreamRecord) => escapeInvisible(JSON.stringify(eventToJson(ev)));
-  const hostile = '\x1b[2J{bold}\x07"\\\n\u009b\u2028é😀';
+  const hostile = '\x1b[2J{bold}\x07"\\\n\u009b\u2028é😀' + BIDI;
   const base = {
     time: Date.UTC(2026, 10, 23, 7, 30, 4, 5) + 0.75, pid: 10, ppid: 1, tid: 11, uid: 0, comm: hostile,
     start: 676997608408, startedAt: Date.UTC(2026, 10, 23, 7, 30, 0, 999) + 0.2, cgroupId: '18446744073709551615',

@@ -178,6 +178,28 @@ describe('ReplaySource', () => {
     expect(warnings).toEqual([`${file}:3: not valid JSON`, `${file}:4: missing "time"`]);
   });
 
+  it('escapes what a warning quotes: C1 controls, bidi controls and newlines in the input or the file name', async () => {
+    // U+009B is a one-byte CSI (ESC [), U+0085 a line break for some terminals, U+202E reverses the text after it.
+    const file = write('evil\u202elmth.\u009b2J\u0085\n.ndjson', [
+      JSON.stringify({ ...JSON.parse(formatEvent(exec(1, 1))), type: '\u009b2J\u0085\u202e' }), formatEvent(exec(2, 1)),
+    ]);
+    const shown = JSON.stringify(file).replace(/[\u0085\u009b\u202e]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+    expect(shown).toContain('evil\\u202elmth.\\u009b2J\\u0085\\n.ndjson"');
+    const { batches, warnings } = await replay(file);
+    expect(warnings).toEqual([`${shown}:1: unknown event type "\\u009b2J\\u0085\\u202e"`]);
+    expect(batches.flat().map(pidOf)).toEqual([2]);
+    const source = new ReplaySource(file, { speed: 'max', onBadLine: 'abort', warn: () => undefined });
+    source.start(() => undefined);
+    await expect(source.done).rejects.toThrow(`${shown}:1: unknown event type "\\u009b2J\\u0085\\u202e"`);
+    // Not even the reason of a failed open repeats the name raw.
+    const missing = path.join(dir, 'no\nsuch\u009b\u202e.ndjson');
+    const gone = new ReplaySource(missing, { speed: 'max', onBadLine: 'skip', warn: () => undefined });
+    gone.start(() => undefined);
+    const err = await gone.done.then(() => null, (e: Error) => e);
+    expect(err?.message).toBe(`cannot read ${JSON.stringify(missing).replace('\u009b', '\\u009b').replace('\u202e', '\\u202e')}: `
+      + 'ENOENT: no such file or directory');
+  });
+
   it("with 'abort' rejects done with a RecordingError carrying the same message", async () => {
     const file = write('bad.ndjson', [formatEvent(exec(1, 1)), '{"type":"exec"}', formatEvent(exit(1, 1))]);
     const source = new ReplaySource(file, { speed: 'max', onBadLine: 'abort', warn: () => undefined });

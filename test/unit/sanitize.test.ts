@@ -31,6 +31,8 @@ describe('clean', () => {
     expect(clean('e\u0301')).toBe('e?'); // combining accent
     expect(clean('a\u202eb\u200bc\u00ad')).toBe('a?b?c?'); // bidi override, zero-width space, soft hyphen
     expect(clean('\u2028')).toBe('?');
+    // Every bidi control (Trojan Source), not only U+202E: the same set JSON and CSV escape.
+    expect(clean('\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c')).toBe('?'.repeat(12));
     expect(clean('\ud800x')).toBe('?x'); // lone surrogate
   });
 

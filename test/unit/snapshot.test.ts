@@ -4,10 +4,17 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessRow, ProcessTable } from '../../src/model/processTable';
 import { formatFor, snapshotCsv, snapshotJson, snapshotText, SnapshotError, SnapshotMeta, writeSnapshot } from '../../src/output/snapshot';
+import { expectOneLineError } from '../support/errors';
 import { at, exec, exit } from '../support/events';
 
 const HOSTILE_COMM = '\u001b[2J{bold}';
-const HOSTILE_ARGS = ['./evil', 'a,b', 'say "hi"', 'two\nlines', 'cr\rhere', '\u001b]0;pwned\u0007'];
+// Bidi controls (U+202E shows "evil" reversed), a literal backslash, and a formula in the middle of the cell.
+const HOSTILE_ARGS = ['./evil', 'a,b', 'say "hi"', 'two\nlines', 'cr\rhere', '\u001b]0;pwned\u0007', '\u202elive\u2066\u061c',
+  'back\\x1b', '=HYPERLINK("http://x","y")'];
+/** Every bidirectional control (Trojan Source, CVE-2021-42574), and the escapes the CSV writes for them. */
+const BIDI = '\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c';
+const BIDI_CSV = '\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c';
+const BIDI_RE = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const NOW = at(100);
 const META: SnapshotMeta = { takenAt: NOW, filter: 'python*,uvicorn*', sort: { column: 'pid', descending: false } };
 const COUNTERS = {
@@ -104,8 +111,12 @@ describe('snapshotJson', () => {
     ]);
   });
 
-  it('contains no raw control characters', () => {
-    expect(snapshotJson(rows(), META, NOW)).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  it('contains no raw control characters, bidi controls included', () => {
+    const json = snapshotJson(rows(), META, NOW);
+    expect(json).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(json).not.toMatch(BIDI_RE);
+    expect(json).toContain('"\\u202elive\\u2066\\u061c"');
+    expect(JSON.parse(json).processes[1].args).toEqual(HOSTILE_ARGS);
   });
 });
 
@@ -119,13 +130,17 @@ describe('snapshotCsv', () => {
     expect(records).toHaveLength(5); // no meta, no trailer
     for (const r of records) expect(r).toHaveLength(16);
     const evil = records[2];
-    // Controls other than tab, CR and LF become \xNN, so `cat file.csv` cannot drive the terminal.
-    const terminalSafe = (v: string) => v.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g,
-      (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+    // A backslash becomes \\, controls other than tab, CR and LF become \xNN, bidi controls \uXXXX:
+    // `cat file.csv` can neither drive the terminal nor reorder what it shows.
+    const terminalSafe = (v: string) => v.replace(/\\/g, '\\\\')
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))
+      .replace(/[\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
     expect(evil[4]).toBe(terminalSafe(HOSTILE_COMM));
     expect(evil[5]).toBe(terminalSafe(HOSTILE_ARGS.join(' ')));
-    expect(csv).toContain('"./evil a,b say ""hi"" two\nlines cr\rhere \\x1b]0;pwned\\x07"');
+    expect(csv).toContain('"./evil a,b say ""hi"" two\nlines cr\rhere \\x1b]0;pwned\\x07 \\u202elive\\u2066\\u061c back\\\\x1b '
+      + '=HYPERLINK(""http://x"",""y"")"');
     expect(csv).not.toMatch(/[\u001b\u0007\u009b]/);
+    expect(csv).not.toMatch(BIDI_RE);
     expect(records[1].slice(9)).toEqual(['running', '', '', '12.345', '20480', 'event', '']);
     expect(records[4].slice(9)).toEqual(['exited', '0', '9', '', '', 'event', 'kernel']);
   });
@@ -146,6 +161,48 @@ describe('snapshotCsv', () => {
     ]);
   });
 
+  it('neutralises formulas in text cells (OWASP CSV injection), never in numeric ones', () => {
+    const t = new ProcessTable({ userName: (uid) => (uid === 0 ? '+root' : '@alice') });
+    t.apply([
+      exec(30, 40, { comm: '=cmd|calc', args: ['=cmd|calc', '/C', 'calc'] }),
+      exec(31, 41, { comm: '@SUM(1)', args: ['@SUM(1+1)*cmd|calc'], uid: 0 }),
+      exec(32, 42, { comm: '-x', args: ['-c', '=HYPERLINK("http://evil","click")'] }),
+      exec(33, 43, { comm: '\tcmd', args: ['\rcr', 'x'] }),
+      exec(34, 44, { comm: "'quoted", args: ['a;=1+1'] }),
+      exec(35, 45, { comm: 'plain', args: ['plain'] }),
+      exit(35, 45, { comm: 'plain', code: -1, endSec: 70 }),
+    ], NOW);
+    const csv = snapshotCsv(t.view({ sort: META.sort, query: '', showExited: true }, NOW), NOW);
+    const records = parseCsv(csv);
+    const cols = (r: string[]) => ({ user: r[3], comm: r[4], args: r[5], label: r[6], exit: r[10] });
+    expect(records.slice(1).map(cols)).toEqual([
+      { user: "'@alice", comm: "'=cmd|calc", args: "'=cmd|calc /C calc", label: "'=cmd|calc /C calc", exit: '' },
+      { user: "'+root", comm: "'@SUM(1)", args: "'@SUM(1+1)*cmd|calc", label: "'@SUM(1+1)*cmd|calc", exit: '' },
+      { user: "'@alice", comm: "'-x", args: '\'-c =HYPERLINK("http://evil","click")', label: '\'-c =HYPERLINK("http://evil","click")', exit: '' },
+      { user: "'@alice", comm: "'\tcmd", args: "'\rcr x", label: "'\rcr x", exit: '' },
+      // A leading quote is doubled too, so stripping one leading ' always gives the value back.
+      { user: "'@alice", comm: "''quoted", args: 'a;=1+1', label: 'a;=1+1', exit: '' },
+      { user: "'@alice", comm: 'plain', args: 'plain', label: 'plain', exit: '-1' },
+    ]);
+    // The quote goes inside the RFC 4180 quotes, where a spreadsheet sees it; a ; or tab (another
+    // locale's separator) quotes the field, so no formula can start a cell there either.
+    expect(csv).toContain(',"\'-c =HYPERLINK(""http://evil"",""click"")",');
+    expect(csv).toContain(',"\'\tcmd",');
+    expect(csv).toContain(',"a;=1+1",');
+    // Numbers stay numbers: a negative exit code, a pid, an empty null.
+    expect(csv).toMatch(/\r\n35,1,1000,'@alice,plain,plain,plain,[^,]+,[\d.]+,exited,-1,0,,,event,kernel\r\n/);
+    for (const r of records.slice(1)) expect(r.filter((cell) => /^[=+\-@\t\r]/.test(cell) && cell !== '-1')).toEqual([]);
+  });
+
+  it('escapes bidi controls and backslashes so the \\ escapes are unambiguous', () => {
+    const t = new ProcessTable({ userName: () => 'alice' });
+    t.apply([exec(40, 50, { comm: `x${BIDI}`, args: ['a\\x1b', '\u001b', 'c:\\', '\u2028\u2029'] })], NOW);
+    const records = parseCsv(snapshotCsv(t.view({ sort: META.sort, query: '', showExited: true }, NOW), NOW));
+    expect(records[1][4]).toBe(`x${BIDI_CSV}`);
+    // The literal text \x1b and the ESC character no longer look alike.
+    expect(records[1][5]).toBe('a\\\\x1b \\x1b c:\\\\ \\u2028\\u2029');
+  });
+
   it('writes a trailer with only the time when the meta has no counters', () => {
     const lines = snapshotCsv(rows(), NOW, META).split('\r\n');
     expect(lines).toHaveLength(7);
@@ -158,6 +215,7 @@ describe('snapshotText', () => {
   it('aligns columns and shows control characters as escapes', () => {
     const text = snapshotText(rows(), NOW);
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(text).not.toMatch(BIDI_RE); // the screen's sanitizer shows them as ?
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(5);
     expect(lines[0]).toMatch(/^\s*PID\s+PPID\s+USER\s+COMM\s+LABEL\s+STARTED\s+AGE\s+CPU%\s+RSS\s+STATE$/);
@@ -207,6 +265,7 @@ describe('formatFor', () => {
     expect(() => formatFor('snap.xml')).toThrow(SnapshotError);
     expect(() => formatFor('snap.xml')).toThrow(/".xml".*\.json, \.csv or \.txt/);
     expect(() => formatFor('snapshot')).toThrow(/"snapshot"/);
+    expectOneLineError(() => formatFor('snap.\u202enosj\u009b'), SnapshotError, /^unknown snapshot format "\.\\u202enosj\\u009b": use/);
   });
 });
 
