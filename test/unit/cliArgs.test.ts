@@ -38,6 +38,13 @@ describe('parseCli', () => {
     [['--snapshot', 'a.xml'], /--snapshot: unknown snapshot format/],
     [['--duration', '0'], /--duration needs a positive number/],
     [['--duration', 'soon'], /--duration needs a positive number/],
+    // Hostile numbers: named, bounded, never a Node warning or a core burnt.
+    [['--duration', '-1'], /--duration needs a positive number, got "-1"/],
+    [['--duration', '99999999999'], /--duration must be at most 2147483 seconds/],
+    [['--retention', '1e12'], /--retention must be at most 2147483 seconds/],
+    [['--interval', '1e-9'], /--interval must be at least 0.01 seconds/],
+    [['--replay', 'x', '--replay-speed', '1e-300'], /--replay-speed must be at least 0.001/],
+    [['--ring-size', '0.0009765625'], /--ring-size must be a power of two in MiB from 1\/256/],
     [['--source', 'kernel'], /--source must be one of bpf, proc/],
     [['--replay', 'x', '--source', 'proc'], /cannot be combined/],
     [['--ring-size', '3'], /power of two/],
@@ -46,6 +53,11 @@ describe('parseCli', () => {
     [['stray'], /positional/i],
   ])('rejects %j with one line', (argv, message) => {
     expectOneLineError(() => parseCli(argv, env), UsageError, message);
+  });
+
+  it('collects a replay snapshot to the end of the recording, not for a default 2 s', () => {
+    expect(parseCli(['--snapshot', 'a.json', '--replay', 'r.ndjson'], env).durationSec).toBeUndefined();
+    expect(parseCli(['--snapshot', 'a.json'], env).durationSec).toBe(2);
   });
 
   it('turns colour off for --no-color and for NO_COLOR', () => {
