@@ -1,6 +1,7 @@
 // Command-line contract (DESIGN.md "CLI contract"): parse argv into validated
 // options, or a UsageError with a one-line message (exit code 2). Pure.
 import { parseArgs } from 'node:util';
+import { quote } from './core/quote';
 import { DEFAULT_FILTER, FilterError, formatFilter, parseFilter } from './model/filter';
 import type { FilterSpec, SourceKind } from './model/types';
 import { SORT_COLUMNS, type SortColumn, type SortSpec } from './model/processTable';
@@ -90,11 +91,11 @@ function positive(name: string, text: string | undefined, fallback: number, boun
   if (text === undefined) return fallback;
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n <= 0) {
-    throw new UsageError(`--${name} needs a positive number, got ${JSON.stringify(text)}`);
+    throw new UsageError(`--${name} needs a positive number, got ${quote(text)}`);
   }
   const unit = bounds.unit ? ` ${bounds.unit}` : '';
-  if (bounds.min !== undefined && n < bounds.min) throw new UsageError(`--${name} must be at least ${bounds.min}${unit}, got ${text}`);
-  if (bounds.max !== undefined && n > bounds.max) throw new UsageError(`--${name} must be at most ${bounds.max}${unit}, got ${text}`);
+  if (bounds.min !== undefined && n < bounds.min) throw new UsageError(`--${name} must be at least ${bounds.min}${unit}, got ${quote(text)}`);
+  if (bounds.max !== undefined && n > bounds.max) throw new UsageError(`--${name} must be at most ${bounds.max}${unit}, got ${quote(text)}`);
   return n;
 }
 
@@ -127,7 +128,7 @@ function joinNegativeValues(argv: string[]): string[] {
 function oneOf<T extends string>(name: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
   if (text === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(text)) {
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(text)}`);
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${quote(text)}`);
   }
   return text as T;
 }
@@ -150,7 +151,7 @@ function parseRing(text: string | undefined): number {
   const mib = positive('ring-size', text, 8);
   const bytes = mib * 1024 * 1024;
   if (!Number.isInteger(bytes) || (bytes & (bytes - 1)) !== 0 || bytes < 4096 || bytes > 1024 * 1024 * 1024) {
-    throw new UsageError(`--ring-size must be a power of two in MiB from 1/256 (4 KiB) to 1024, got ${JSON.stringify(text)}`);
+    throw new UsageError(`--ring-size must be a power of two in MiB from 1/256 (4 KiB) to 1024, got ${quote(text)}`);
   }
   return bytes;
 }

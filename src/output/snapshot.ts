@@ -10,7 +10,7 @@ import { ProcessRow, SortSpec } from '../model/processTable';
 // as the UI (both pure, neither loads blessed).
 import { formatAge, formatCpu, rowAgeMs, stateText } from '../ui/format';
 import { clean } from '../ui/sanitize';
-import { quote } from '../core/quote';
+import { quote, quotePath } from '../core/quote';
 import { escapeInvisible } from './ndjson';
 
 export interface SnapshotMeta {
@@ -179,7 +179,7 @@ export async function writeSnapshot(file: string, rows: ProcessRow[], meta: Snap
     await fsp.rename(tmp, target);
   } catch (err) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw new SnapshotError(`cannot write snapshot ${target}: ${reason(err, dir)}`);
+    throw new SnapshotError(`cannot write snapshot ${quotePath(target)}: ${reason(err, dir)}`);
   }
   return target;
 }
@@ -187,26 +187,26 @@ export async function writeSnapshot(file: string, rows: ProcessRow[], meta: Snap
 async function checkTarget(target: string): Promise<void> {
   const dir = path.dirname(target);
   const dirStat = await fsp.stat(dir).catch((err: NodeJS.ErrnoException) => {
-    throw new SnapshotError(`cannot write snapshot ${target}: ${reason(err, dir)}`);
+    throw new SnapshotError(`cannot write snapshot ${quotePath(target)}: ${reason(err, dir)}`);
   });
-  if (!dirStat.isDirectory()) throw new SnapshotError(`cannot write snapshot ${target}: ${dir} is not a directory`);
+  if (!dirStat.isDirectory()) throw new SnapshotError(`cannot write snapshot ${quotePath(target)}: ${quotePath(dir)} is not a directory`);
   const existing = await fsp.lstat(target).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
-    throw new SnapshotError(`cannot write snapshot ${target}: ${reason(err, dir)}`);
+    throw new SnapshotError(`cannot write snapshot ${quotePath(target)}: ${reason(err, dir)}`);
   });
-  if (existing?.isSymbolicLink()) throw new SnapshotError(`refusing to write snapshot ${target}: it is a symlink`);
-  if (existing?.isDirectory()) throw new SnapshotError(`cannot write snapshot ${target}: it is a directory`);
+  if (existing?.isSymbolicLink()) throw new SnapshotError(`refusing to write snapshot ${quotePath(target)}: it is a symlink`);
+  if (existing?.isDirectory()) throw new SnapshotError(`cannot write snapshot ${quotePath(target)}: it is a directory`);
 }
 
 function reason(err: unknown, dir: string): string {
   const e = err as NodeJS.ErrnoException;
   switch (e.code) {
-    case 'ENOENT': return `directory ${dir} does not exist`;
-    case 'ENOTDIR': return `a component of ${dir} is not a directory`;
+    case 'ENOENT': return `directory ${quotePath(dir)} does not exist`;
+    case 'ENOTDIR': return `a component of ${quotePath(dir)} is not a directory`;
     case 'EACCES':
-    case 'EPERM': return `no permission to write in ${dir}`;
-    case 'EROFS': return `${dir} is on a read-only file system`;
-    case 'ENOSPC': return `no space left on the device of ${dir}`;
-    default: return (e.message ?? String(err)).split('\n')[0];
+    case 'EPERM': return `no permission to write in ${quotePath(dir)}`;
+    case 'EROFS': return `${quotePath(dir)} is on a read-only file system`;
+    case 'ENOSPC': return `no space left on the device of ${quotePath(dir)}`;
+    default: return quote((e.message ?? String(err)).split('\n')[0]).slice(1, -1); // escaped, without the quotes
   }
 }

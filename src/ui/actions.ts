@@ -1,5 +1,5 @@
 // The one key table: key → named action → new view state + what to redraw + side effects (htop's Action.c habit).
-// Pure: effects (set the kernel filter, write a snapshot, quit) are returned for app.ts to perform.
+// Pure: effects (set the kernel filter, write a snapshot, suspend, quit) are returned for app.ts to perform.
 
 import path from 'node:path';
 import { format } from 'date-fns';
@@ -16,7 +16,7 @@ export const Redraw = {
 export type ActionName =
   | 'filterPrompt' | 'searchPrompt' | 'toggleAll' | 'toggleChildren' | 'sortPrev' | 'sortNext'
   | 'sortPicker' | 'reverse' | 'pause' | 'toggleExited' | 'toggleTree' | 'snapshotPrompt'
-  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'switchFocus' | 'details' | 'help' | 'quit';
+  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'switchFocus' | 'details' | 'help' | 'suspend' | 'quit';
 
 export interface KeyBinding {
   keys: string[];
@@ -48,6 +48,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { keys: ['tab'], action: 'switchFocus', help: 'switch focus: table / event log', hint: 'focus' },
   { keys: ['enter'], action: 'details', help: 'details of the selected process', hint: 'details' },
   { keys: ['?', 'f1'], action: 'help', help: 'this help', hint: 'help' },
+  { keys: ['C-z'], action: 'suspend', help: 'suspend to the shell (fg resumes)' },
   { keys: ['q', 'f10', 'C-c'], action: 'quit', help: 'quit', hint: 'quit' },
 ];
 
@@ -60,7 +61,7 @@ export function actionForKey(id: string): ActionName | undefined {
 }
 
 const KEY_LABELS: Record<string, string> = {
-  ' ': 'Space', 'C-c': 'Ctrl-C', up: 'Up', down: 'Down', pageup: 'PgUp', pagedown: 'PgDn',
+  ' ': 'Space', 'C-c': 'Ctrl-C', 'C-z': 'Ctrl-Z', up: 'Up', down: 'Down', pageup: 'PgUp', pagedown: 'PgDn',
   home: 'Home', end: 'End', tab: 'Tab', enter: 'Enter', f1: 'F1', f6: 'F6', f10: 'F10',
 };
 
@@ -104,6 +105,7 @@ export function keyId(ch: string | undefined, key: KeyInfo | undefined): string 
 export type Effect =
   | { kind: 'setFilter'; spec: FilterSpec }
   | { kind: 'snapshot'; path: string }
+  | { kind: 'suspend' }
   | { kind: 'quit'; code: number };
 
 export interface ActionContext {
@@ -135,6 +137,7 @@ const done = (state: ViewState, redraw: number, effects: Effect[] = []): Outcome
 /** Dispatch a key: an open prompt gets it first, then an overlay, then the key table. */
 export function handleKey(s: ViewState, id: string, ch: string | undefined, ctx: ActionContext): Outcome {
   if (id === 'C-c') return done(s, Redraw.NONE, [{ kind: 'quit', code: 0 }]);
+  if (id === 'C-z') return done(s, Redraw.NONE, [{ kind: 'suspend' }]); // as in any terminal program, even in a prompt
   if (s.prompt) return promptKey(s, id, ch, ctx);
   if (s.overlay === 'sortPicker') return pickerKey(s, id);
   if (s.overlay !== 'none') return overlayKey(s, id, ctx);
@@ -176,6 +179,7 @@ export function runAction(s: ViewState, action: ActionName, ctx: ActionContext):
       return done({ ...s, overlay: 'details', detailsKey: row.key, overlayScroll: 0 }, Redraw.OVERLAY);
     }
     case 'help': return done({ ...s, overlay: 'help', overlayScroll: 0 }, Redraw.OVERLAY);
+    case 'suspend': return done(s, Redraw.NONE, [{ kind: 'suspend' }]);
     case 'quit': return done(s, Redraw.NONE, [{ kind: 'quit', code: 0 }]);
     default: return navigate(s, action, ctx);
   }

@@ -18,7 +18,7 @@ import { renderPrompt } from './prompt';
 import { sortPickerBody } from './sortPicker';
 import { renderSparks, type RateSource } from './sparklines';
 import { renderStatus } from './statusBar';
-import { openScreen, pickTerminal, restoreTerminal, type TerminalIo } from './terminal';
+import { openScreen, pickTerminal, restoreTerminal, suspendTerminal, terminalFailure, type TerminalIo } from './terminal';
 import { frame, type Segment } from './text';
 import { makeTheme, type Theme } from './theme';
 import { initialViewState, syncSelection, viewOptions, viewOptionsChanged, type ViewState } from './viewState';
@@ -193,6 +193,8 @@ class App {
   private perform(effect: Effect): void {
     if (effect.kind === 'quit') {
       this.finish(effect.code);
+    } else if (effect.kind === 'suspend') {
+      suspendTerminal(); // returns after fg, having redrawn everything
     } else if (effect.kind === 'setFilter') {
       try {
         this.session.setFilter(effect.spec);
@@ -367,8 +369,13 @@ export async function runUi(session: UiSession, opts: UiOptions): Promise<number
       session.on('change', onChange);
       screen.on('keypress', guard((ch: string | undefined, key: KeyInfo | undefined) => app.onKey(ch, key)));
       screen.on('resize', guard(() => app.onResize()));
-      // restoreTerminal() from a signal handler ends the UI: settle so the caller's cleanup runs.
-      screen.once('destroy', () => resolve(0));
+      // restoreTerminal() from a signal handler, or a terminal that went away, ends the UI: settle so the
+      // caller's cleanup runs. A hang-up is a normal end; a terminal that failed otherwise is an error.
+      screen.once('destroy', () => {
+        const failed = terminalFailure();
+        if (failed) reject(failed);
+        else resolve(0);
+      });
       timer = setInterval(guard(() => app.tick()), FRAME_MS);
       guard(() => app.tick())();
     });

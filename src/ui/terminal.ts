@@ -1,8 +1,10 @@
 // The one screen owner: picks a terminfo blessed can parse, keeps stderr off the screen while the UI
 // runs, and restores the terminal exactly once on every exit path (quit, error, signal).
 
+import * as tty from 'node:tty';
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
+import { isHangup, releaseDeadTerminal } from '../hangup';
 
 export interface TerminalChoice {
   /** Terminal name handed to blessed. */
@@ -33,6 +35,11 @@ export function localeIsUtf8(env: NodeJS.ProcessEnv): boolean {
 }
 
 let screen: Widgets.Screen | null = null;
+/** Why the terminal ended the UI, if it failed other than by hanging up (reported by runUi). */
+let failure: Error | null = null;
+/** Set while lifetop stops itself (Ctrl-Z): the SIGCONT that ends the stop finds the terminal taken back. */
+let selfStopped = false;
+const guarded = new WeakSet<object>();
 let savedStderrWrite: typeof process.stderr.write | null = null;
 const STDERR_KEEP = 200;
 const stderrLines: string[] = [];
@@ -88,6 +95,12 @@ export function openScreen(choice: TerminalChoice, io: TerminalIo = { input: pro
     restoreTerminal();
     throw err;
   }
+  failure = null;
+  watchTerminal(io);
+  if (jobControl(screen)) {
+    process.on('SIGTSTP', suspendTerminal);
+    process.on('SIGCONT', onContinue);
+  }
   // An uncaught exception anywhere (a timer, a source) must not leave the alternate screen up.
   process.once('exit', restoreTerminal);
   // In a UTF-8 locale send line characters as UTF-8, not via the DEC alternate character set: ACS
@@ -104,13 +117,90 @@ export function restoreTerminal(): void {
   const s = screen;
   screen = null;
   if (s) {
+    process.removeListener('SIGTSTP', suspendTerminal);
+    process.removeListener('SIGCONT', onContinue);
     try {
       s.destroy();
     } catch {
       // blessed failed mid-teardown: reset what it would have (normal buffer, cursor, raw mode).
-      if (process.stdout.isTTY) process.stdout.write('\x1b[?1049l\x1b[?25h\x1b[0m');
-      if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
+      try {
+        if (process.stdout.isTTY && process.stdout.writable) process.stdout.write('\x1b[?1049l\x1b[?25h\x1b[0m');
+        if (process.stdin.isTTY && process.stdin.isRaw) process.stdin.setRawMode(false);
+      } catch {
+        // the terminal is gone: nothing left to restore
+      }
     }
   }
   releaseStderr();
+}
+
+/** Why the terminal ended the last UI when it failed other than by hanging up, else null. */
+export function terminalFailure(): Error | null {
+  return failure;
+}
+
+/**
+ * A terminal that goes away ends the UI: its writes and raw-mode calls fail (EIO once the pty is closed)
+ * and its reads end (in raw mode Ctrl-D is a key, so end-of-file means the terminal hung up). A hang-up is
+ * a normal end, quiet; any other failure is kept for runUi to report. The listeners stay after the screen
+ * closes, because the writes of the teardown itself fail after it.
+ */
+function watchTerminal(io: TerminalIo): void {
+  for (const stream of [io.input, io.output]) {
+    if (guarded.has(stream)) continue;
+    guarded.add(stream);
+    stream.on('error', terminalGone);
+    if (stream === io.input) stream.on('end', () => terminalGone(null));
+  }
+}
+
+function terminalGone(err: Error | null): void {
+  if (err && !isHangup(err) && screen) failure ??= err;
+  restoreTerminal();
+  releaseDeadTerminal();
+}
+
+/** Suspending needs a real terminal with a shell behind it; piped streams (unit tests) have none. */
+function jobControl(s: Widgets.Screen): boolean {
+  const input = s.program.input as unknown;
+  return input instanceof tty.ReadStream && input.isTTY;
+}
+
+function setRawMode(s: Widgets.Screen, raw: boolean): void {
+  const input = s.program.input as unknown as tty.ReadStream;
+  input.setRawMode(raw);
+}
+
+/**
+ * Ctrl-Z or SIGTSTP, as htop does it: give the terminal back the way the shell left it (normal screen,
+ * cursor shown, line mode), stop; `fg` (SIGCONT) continues the process here and the screen is taken back.
+ */
+export function suspendTerminal(): void {
+  const s = screen;
+  if (!s || !jobControl(s)) return;
+  s.leave(); // normal buffer, cursor, keypad: written out now, before stopping
+  setRawMode(s, false);
+  selfStopped = true;
+  process.kill(process.pid, 'SIGSTOP'); // returns once continued
+  if (screen === s) takeBack(s);
+}
+
+/** A SIGCONT lifetop did not ask for (kill -STOP, then -CONT): the shell may have had the terminal meanwhile. */
+function onContinue(): void {
+  if (selfStopped) {
+    selfStopped = false;
+    return;
+  }
+  if (screen) takeBack(screen);
+}
+
+/** Raw mode and the alternate screen again, then everything redrawn at the current size (it may have changed). */
+function takeBack(s: Widgets.Screen): void {
+  // Node skips a mode it believes is set: clear it first, the shell may have changed it behind Node's back.
+  setRawMode(s, false);
+  setRawMode(s, true);
+  s.enter(); // alternate buffer, keypad, hidden cursor (nothing if the stop never left it)
+  const out = s.program.output as unknown as Partial<tty.WriteStream>;
+  if (typeof out.getWindowSize === 'function') [s.program.cols, s.program.rows] = out.getWindowSize();
+  s.program.emit('resize'); // blessed reallocates and repaints every cell; the app lays out again
 }

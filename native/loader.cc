@@ -1,0 +1,168 @@
+// loader.cc: check → probe → open → configure → load, bootstrap order; each failure is one
+// BpfError with a line the user can act on. Attach and detach live here too.
+#include "loader.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+extern "C" {
+#include "lifecycle.h"
+#include "lifecycle.skel.h"
+}
+
+namespace {
+
+// libbpf reports through a global print callback; keep what it says so a
+// failed load can show the verifier log under --verbose.
+std::mutex g_log_mutex;
+std::string g_log;
+bool g_log_debug = false;
+
+int CaptureLibbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (level == LIBBPF_DEBUG && !g_log_debug) return 0;
+  char buf[4096];
+  int n = vsnprintf(buf, sizeof(buf), fmt, args);
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  if (g_log.size() < (1u << 20)) g_log.append(buf, n > 0 ? std::min<size_t>(n, sizeof(buf) - 1) : 0);
+  return n;
+}
+
+std::string TakeLog() {
+  std::lock_guard<std::mutex> lock(g_log_mutex);
+  std::string out;
+  out.swap(g_log);
+  return out;
+}
+
+// Effective capabilities from /proc/self/status: root, or CAP_BPF + CAP_PERFMON
+// (or CAP_SYS_ADMIN, which implies both on older kernels).
+bool HasBpfPrivileges() {
+  if (geteuid() == 0) return true;
+  FILE* f = fopen("/proc/self/status", "r");
+  if (!f) return false;
+  char line[256];
+  unsigned long long eff = 0;
+  while (fgets(line, sizeof(line), f))
+    if (sscanf(line, "CapEff: %llx", &eff) == 1) break;
+  fclose(f);
+  const unsigned long long sys_admin = 1ull << 21, perfmon = 1ull << 38, bpf = 1ull << 39;
+  return (eff & sys_admin) || ((eff & perfmon) && (eff & bpf));
+}
+
+bool IsPermissionError(int err) { return err == -EPERM || err == -EACCES; }
+
+BpfError PermissionError() {
+  return Fail("EPERM_BPF",
+              "lifetop needs root (or CAP_BPF and CAP_PERFMON) to load its eBPF programs; "
+              "run it with sudo, or use --source proc");
+}
+
+void CheckOptions(const LoadOptions& opts) {
+  uint32_t ring = opts.ring_bytes;
+  if (ring < 4096 || (ring & (ring - 1)) != 0)
+    throw Fail("EINVAL", "ring buffer size must be a power of two of at least 4096 bytes");
+  const std::string& exit = opts.exit_program;
+  if (exit != "auto" && exit != "live" && exit != "group_dead")
+    throw Fail("EINVAL", "exit program must be auto, live or group_dead");
+}
+
+// Cheapest, most actionable answer first: no BTF, then no rights, then too old a kernel.
+void ProbeKernel() {
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+    throw Fail("NO_BTF",
+               "this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); lifetop needs a kernel "
+               "built with CONFIG_DEBUG_INFO_BTF=y, or use --source proc");
+  if (!HasBpfPrivileges()) throw PermissionError();
+  int probe = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr);
+  if (IsPermissionError(probe)) throw PermissionError();
+  if (probe == 0)
+    throw Fail("NO_RINGBUF",
+               "this kernel has no BPF ring buffer (Linux 5.8 or newer is needed); use --source proc");
+}
+
+// sched_process_exit gained a group_dead argument in 6.16; pick the program that fits.
+bool ExitHasGroupDead() {
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return false;
+  bool has = false;
+  int id = btf__find_by_name_kind(vmlinux, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
+  if (id > 0) {
+    const struct btf_type* t = btf__type_by_id(vmlinux, id);     // typedef
+    t = t ? btf__type_by_id(vmlinux, t->type) : nullptr;          // pointer
+    t = t ? btf__type_by_id(vmlinux, t->type) : nullptr;          // func proto
+    has = t && btf_is_func_proto(t) && btf_vlen(t) >= 3;          // (void*, task, group_dead)
+  }
+  btf__free(vmlinux);
+  return has;
+}
+
+// "auto" asks the kernel; a forced choice lets tests exercise the older handler on a new kernel.
+bool WantGroupDead(const std::string& exit_program) {
+  return exit_program == "auto" ? ExitHasGroupDead() : exit_program == "group_dead";
+}
+
+// The verifier gives up with EAGAIN when a signal is pending (a profiler's
+// SIGPROF, a busy parent's SIGCHLD): hold those on this thread while it runs.
+// Not the ones that end lifetop: held here, one could reach Node's handler late
+// or never; libbpf retries a load that one of them interrupts.
+int LoadWithSignalsHeld(lifecycle_bpf* skel) {
+  sigset_t all, old;
+  sigfillset(&all);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigdelset(&all, sig);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int err = lifecycle_bpf__load(skel);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return err;
+}
+
+}  // namespace
+
+BpfError Fail(const std::string& code, const std::string& message) {
+  return BpfError{code, message, TakeLog()};
+}
+
+std::unique_ptr<Programs> Programs::Load(const LoadOptions& opts) {
+  CheckOptions(opts);
+  g_log_debug = opts.verbose;
+  libbpf_set_print(CaptureLibbpf);
+  ProbeKernel();
+
+  lifecycle_bpf* skel = lifecycle_bpf__open();
+  if (!skel) throw Fail("LOAD", std::string("cannot open the eBPF object: ") + strerror(errno));
+  bpf_map__set_max_entries(skel->maps.events, opts.ring_bytes);
+  bool group_dead = WantGroupDead(opts.exit_program);
+  bpf_program__set_autoload(skel->progs.handle_exit_group_dead, group_dead);
+  bpf_program__set_autoload(skel->progs.handle_exit_live, !group_dead);
+
+  int err = LoadWithSignalsHeld(skel);
+  if (err) {
+    lifecycle_bpf__destroy(skel);
+    if (IsPermissionError(err)) throw PermissionError();
+    throw Fail("VERIFIER", std::string("the kernel rejected lifetop's eBPF programs (") + strerror(-err) +
+                               "); run with --verbose to see the verifier log");
+  }
+  TakeLog();  // a successful load's chatter must not end up in a later, unrelated error
+  return std::unique_ptr<Programs>(new Programs(skel, group_dead ? "group_dead" : "live"));
+}
+
+Programs::~Programs() { lifecycle_bpf__destroy(skel_); }  // closes programs, maps and links
+
+void Programs::Attach() {
+  int err = lifecycle_bpf__attach(skel_);
+  if (err) throw Fail("ATTACH", std::string("cannot attach tracepoints: ") + strerror(-err));
+}
+
+void Programs::Detach() { lifecycle_bpf__detach(skel_); }
+
+int Programs::EventsFd() const { return bpf_map__fd(skel_->maps.events); }

@@ -1,0 +1,91 @@
+// maps.cc: userspace's writes and reads of the BPF maps; the layouts come from
+// bpf/lifecycle.h, shared with the programs that read them.
+#include "maps.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+
+#include <cstring>
+
+#include "loader.h"
+
+extern "C" {
+#include "lifecycle.h"
+#include "lifecycle.skel.h"
+}
+
+namespace {
+
+// "text*" → prefix match on "text"; anything else is exact. The kernel compares at most
+// LT_COMM_LEN - 1 bytes, so a longer pattern could never match.
+struct lt_pattern ParsePattern(std::string text) {
+  struct lt_pattern pat = {};
+  if (!text.empty() && text.back() == '*') {
+    pat.prefix = 1;
+    text.pop_back();
+  }
+  if (text.empty() || text.size() >= LT_COMM_LEN)
+    throw Fail("EINVAL", "pattern '" + text + "' must be 1 to 15 characters");
+  memcpy(pat.text, text.data(), text.size());
+  pat.len = static_cast<uint32_t>(text.size());
+  return pat;
+}
+
+// Patterns go in before the config that counts them, so the kernel never reads a count
+// ahead of its entries; a bad pattern stops before the config changes.
+void WritePatterns(lifecycle_bpf& skel, const std::vector<std::string>& patterns, struct lt_config* cfg) {
+  for (const std::string& text : patterns) {
+    if (text == "*") {
+      cfg->match_all = 1;
+      continue;
+    }
+    struct lt_pattern pat = ParsePattern(text);
+    uint32_t key = cfg->npatterns++;
+    bpf_map__update_elem(skel.maps.patterns, &key, sizeof(key), &pat, sizeof(pat), BPF_ANY);
+  }
+}
+
+// What the old filter traced must not outlive it.
+void ForgetTraced(lifecycle_bpf& skel) {
+  int fd = bpf_map__fd(skel.maps.traced);
+  uint32_t key, next;
+  std::vector<uint32_t> keys;
+  for (int r = bpf_map_get_next_key(fd, nullptr, &next); r == 0; r = bpf_map_get_next_key(fd, &key, &next)) {
+    keys.push_back(next);
+    key = next;
+  }
+  for (uint32_t k : keys) bpf_map_delete_elem(fd, &k);
+}
+
+}  // namespace
+
+void SetFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, bool follow_children) {
+  if (patterns.size() > LT_MAX_PATTERNS)
+    throw Fail("EINVAL", "at most " + std::to_string(LT_MAX_PATTERNS) + " patterns");
+  struct lt_config cfg = {};
+  cfg.follow_children = follow_children ? 1 : 0;
+  WritePatterns(skel, patterns, &cfg);
+  uint32_t zero = 0;
+  bpf_map__update_elem(skel.maps.filter_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY);
+  ForgetTraced(skel);
+}
+
+// The traced set stores start ticks, what /proc/PID/stat field 22 counts, so a reused pid
+// never matches its predecessor's entry.
+bool TrackProcess(lifecycle_bpf& skel, uint32_t pid, uint64_t start_ns) {
+  uint64_t ticks = start_ns / LT_NS_PER_TICK;
+  return bpf_map__update_elem(skel.maps.traced, &pid, sizeof(pid), &ticks, sizeof(ticks), BPF_ANY) == 0;
+}
+
+std::vector<uint64_t> ReadCounters(lifecycle_bpf& skel) {
+  int ncpu = libbpf_num_possible_cpus();
+  std::vector<uint64_t> values(ncpu > 0 ? ncpu : 1);
+  std::vector<uint64_t> sums(LT_CTR_COUNT, 0);
+  for (uint32_t idx = 0; idx < LT_CTR_COUNT; idx++) {
+    if (bpf_map__lookup_elem(skel.maps.counters, &idx, sizeof(idx), values.data(),
+                             values.size() * sizeof(uint64_t), 0) == 0)
+      for (uint64_t v : values) sums[idx] += v;
+  }
+  return sums;
+}
