@@ -60,7 +60,7 @@ void ForgetTraced(lifecycle_bpf& skel) {
 
 }  // namespace
 
-void SetFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, bool follow_children) {
+void WriteFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, bool follow_children) {
   if (patterns.size() > LT_MAX_PATTERNS)
     throw Fail("EINVAL", "at most " + std::to_string(LT_MAX_PATTERNS) + " patterns");
   struct lt_config cfg = {};

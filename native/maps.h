@@ -10,7 +10,7 @@ struct lifecycle_bpf;
 
 // Replaces the filter live ("*" = everything, "text*" = prefix, else exact) and empties the
 // traced set; the caller re-seeds what still matches. Throws BpfError on a bad pattern.
-void SetFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, bool follow_children);
+void WriteFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, bool follow_children);
 
 // Marks a running process traced; false when the traced set is full.
 bool TrackProcess(lifecycle_bpf& skel, uint32_t pid, uint64_t start_ns);
