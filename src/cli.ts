@@ -3,8 +3,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cliArgs';
-import type { EventSource, RecordingHeader, StreamRecord } from './model/types';
-import { formatEvent } from './output/ndjson';
+import type { EventSource, RecordingHeader, StreamRecord } from './core/types';
+import { isHangup, releaseDeadTerminal } from './hangup';
+import { formatEvent } from './core/ndjson';
 import { writeSnapshot } from './output/snapshot';
 import { BpfSource } from './source/bpf';
 import { loadAddon, type NativeError } from './source/native';
@@ -217,17 +218,55 @@ async function runSnapshot(opts: CliOptions, session: Session): Promise<number> 
   return EXIT_OK;
 }
 
+/**
+ * The UI draws on a terminal and reads keys from it: redirected (`lifetop > file`, cron) it would fill
+ * the file with escape codes and run unseen. Checked before anything is loaded; the message says what to use.
+ */
+function missingTerminal(): string | null {
+  const which = !process.stdout.isTTY ? 'stdout' : !process.stdin.isTTY ? 'stdin' : null;
+  if (!which) return null;
+  return `the full-screen UI needs a terminal (${which} is not one): use --json for an event stream or --snapshot FILE for a table`;
+}
+
+/** True once the replay file can be read; false when it cannot (its source then fails the same way, soon). */
+async function replayOpens(file: string): Promise<boolean> {
+  try {
+    const st = await fs.promises.stat(file);
+    if (st.isDirectory()) return false;
+    // Only a plain file is opened here: opening a FIFO would wait for its writer, reading one would eat input.
+    if (st.isFile()) await (await fs.promises.open(file, 'r')).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function runInterface(opts: CliOptions, session: Session): Promise<number> {
   // Loaded only here: blessed costs start-up time the headless modes need not pay.
   const { runUi, restoreTerminal, capturedStderr } = await import('./ui/app');
   // A signal restores the terminal, which ends runUi: the same path as `q`, so the
   // session stops and the recording is closed by main's finally.
   signalHandler = () => restoreTerminal();
+  // A source that fails (a replay's bad line under --on-bad-line abort, an unreadable file) ends the UI
+  // as it ends a headless run: the screen closes, main prints the one line, exit 1.
+  let failed: Error | undefined;
+  let running = true;
+  session.source.done?.catch((err: Error) => {
+    if (!running) return; // stopping the source after the UI ended is not a failure
+    failed = err;
+    restoreTerminal();
+  });
   try {
     session.start();
+    // A recording that cannot be read fails here, before the screen opens.
+    if (opts.replayPath !== undefined && !(await replayOpens(opts.replayPath))) await session.source.done;
+    if (failed) throw failed;
     if (signalCode !== undefined) return EXIT_OK; // a signal came while loading: never open the screen
-    return await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort });
+    const code = await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort });
+    if (failed) throw failed;
+    return code;
   } finally {
+    running = false;
     session.stop();
     // While the screen was up stderr was held back: show lifetop's own warnings
     // (e.g. malformed recording lines), and everything under --verbose.
@@ -269,6 +308,11 @@ export async function main(argv: string[]): Promise<number> {
     warn(`${(err as Error).message}\nTry 'lifetop --help'.`);
     return EXIT_USAGE;
   }
+  const noTerminal = opts.mode === 'ui' ? missingTerminal() : null;
+  if (noTerminal) {
+    warn(noTerminal);
+    return EXIT_USAGE;
+  }
   let recorder: Recorder | undefined;
   // Sources never hold the event loop open (their timers and the addon's callback
   // are unref'd): this does, until the run ends one way or another.
@@ -293,8 +337,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The terminal can go away under any mode (a dropped SSH connection closes the pty): lifetop then ends
+ * quietly. stderr's failures are a hang-up's only (the modes watch stdout themselves), and at exit the
+ * dead terminal is let go, or Node 20 aborts trying to reset it.
+ */
+function guardStdio(): void {
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (!isHangup(err)) throw err;
+    releaseDeadTerminal();
+  });
+  process.once('exit', releaseDeadTerminal);
+}
+
 /** The process entry (bin/lifetop): run, set the exit code, never print a stack unless asked. */
 export function run(argv: string[] = process.argv.slice(2)): void {
+  guardStdio();
   main(argv).then(
     (code) => {
       process.exitCode = code;

@@ -2,8 +2,8 @@
 // options, or a UsageError with a one-line message (exit code 2). Pure.
 import { parseArgs } from 'node:util';
 import { quote } from './core/quote';
-import { DEFAULT_FILTER, FilterError, formatFilter, parseFilter } from './model/filter';
-import type { FilterSpec, SourceKind } from './model/types';
+import { DEFAULT_FILTER, FilterError, formatFilter, parseFilter } from './core/filter';
+import type { FilterSpec, SourceKind } from './core/types';
 import { SORT_COLUMNS, type SortColumn, type SortSpec } from './model/processTable';
 import { formatFor } from './output/snapshot';
 import type { ReplaySpeed } from './source/replay';

@@ -9,7 +9,7 @@ import { Rates } from './model/rates';
 import {
   LOSS_COUNTER, LOSS_STAGES, processKey, type Counters, type EventSource, type FilterSpec, type LifecycleEvent, type LossStage,
   type LostRecord, type StreamRecord,
-} from './model/types';
+} from './core/types';
 import { inferredExit, isDead, lookup, recoverFromProc, scanByKey, seedFromProc, StatsSampler } from './source/procfs';
 import type { Recorder } from './source/replay';
 

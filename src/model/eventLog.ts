@@ -1,7 +1,7 @@
 // Bounded ring of the most recent events, for the UI's log pane: memory stays flat
 // however many events pass through.
 
-import { StreamRecord } from './types';
+import { StreamRecord } from '../core/types';
 
 export class EventLog {
   private readonly ring: StreamRecord[] = [];

@@ -2,33 +2,9 @@
 // ended rows (bounded by age and count) and gives the UI sorted, filtered views of them.
 
 import { labelFor } from './label';
-import { ExecEvent, ExitEvent, ForkEvent, NS_PER_TICK, processKey, StreamRecord } from './types';
+import { ExecEvent, ExitEvent, ForkEvent, NS_PER_TICK, processKey, type ProcessRow, type RowState, StreamRecord } from '../core/types';
 
-export type RowState = 'running' | 'exited' | 'lost';
-
-export interface ProcessRow {
-  key: string; pid: number; ppid: number; uid: number; user: string;
-  comm: string; filename: string; args: string[]; argsTruncated: boolean; label: string;
-  /** Boot ns (pairing). */
-  start: number;
-  /** Epoch ms. */
-  startedAt: number;
-  /** Epoch ms when the row entered the table (the UI highlights new rows). */
-  firstSeenAt: number;
-  state: RowState;
-  /** null while running, for lost rows, and when the source cannot know the status (/proc polling). */
-  exitCode: number | null; signal: number | null; coreDumped: boolean;
-  /** Exit time; for a lost row, when reconcile noticed it was gone. */
-  exitedAt: number | null; lifetimeMs: number | null;
-  cpuPct: number | null; rssKb: number | null;
-  /** Inferred, not observed: already running when lifetop looked (seeded), or found after a loss (recovered). */
-  seeded: boolean; recovered: boolean;
-  /** The exit was read from /proc (an unreaped zombie), not reported by the kernel. */
-  exitFromProc: boolean;
-  cgroupId: string;
-  /** Nesting level in the last tree view (0 in a flat view). */
-  depth?: number;
-}
+export type { ProcessRow, RowState } from '../core/types';
 
 export type SortColumn = 'pid' | 'ppid' | 'user' | 'comm' | 'label' | 'started' | 'age' | 'cpu' | 'rss' | 'state';
 export const SORT_COLUMNS: SortColumn[] = ['pid', 'ppid', 'user', 'comm', 'label', 'started', 'age', 'cpu', 'rss', 'state'];

@@ -1,7 +1,6 @@
-// Per-second rates for the sparklines, from cumulative counters sampled about once a
-// second; plus EventCounter, which derives such counters for sources without kernel ones.
+// Per-second rates for the sparklines, from cumulative counters sampled about once a second.
 
-import { Counters, LOSS_COUNTER, StreamRecord } from './types';
+import type { Counters } from '../core/types';
 
 export type SeriesName = 'forks' | 'threads' | 'execs' | 'exits' | 'tracedForks' | 'tracedExecs' | 'tracedExits' | 'drops';
 export const SERIES_NAMES: SeriesName[] = ['forks', 'threads', 'execs', 'exits', 'tracedForks', 'tracedExecs', 'tracedExits', 'drops'];
@@ -49,35 +48,5 @@ export class Rates {
   /** Latest cumulative value (0 before the first push). */
   total(name: keyof Counters): number {
     return this.last?.[name] ?? 0;
-  }
-}
-
-/** Counts events as a kernel would; every event of such a source was traced by definition. */
-export class EventCounter {
-  private readonly c: Counters = {
-    forks: 0, threads: 0, execs: 0, exits: 0, tracedForks: 0, tracedExecs: 0, tracedExits: 0, drops: 0, trackFails: 0,
-    queueDrops: 0,
-  };
-
-  /** A recording's lost records count where the kernel's counters would have. */
-  add(events: StreamRecord[]): void {
-    for (const ev of events) {
-      if (ev.type === 'lost') {
-        this.c[LOSS_COUNTER[ev.stage]] += ev.count;
-      } else if (ev.type === 'fork') {
-        this.c.forks++;
-        this.c.tracedForks++;
-      } else if (ev.type === 'exec') {
-        this.c.execs++;
-        this.c.tracedExecs++;
-      } else {
-        this.c.exits++;
-        this.c.tracedExits++;
-      }
-    }
-  }
-
-  counters(): Counters {
-    return { ...this.c };
   }
 }

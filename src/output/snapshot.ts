@@ -8,10 +8,10 @@ import { format } from 'date-fns';
 import { ProcessRow, SortSpec } from '../model/processTable';
 // The text snapshot is the table "as on screen": the same cell formatters and sanitizer
 // as the UI (both pure, neither loads blessed).
-import { formatAge, formatCpu, rowAgeMs, stateText } from '../ui/format';
-import { clean } from '../ui/sanitize';
+import { formatAge, formatCpu, rowAgeMs, stateText } from '../core/format';
+import { clean } from '../core/sanitize';
 import { quote, quotePath } from '../core/quote';
-import { escapeInvisible } from './ndjson';
+import { escapeInvisible } from '../core/ndjson';
 
 export interface SnapshotMeta {
   takenAt: number; filter: string; sort: SortSpec;

@@ -1,6 +1,6 @@
 // The kernel source: wraps the native Tracer and decodes its packed batches
 // (u32 length + record, 8-byte aligned) into LifecycleEvents.
-import type { Counters, EventSource, FilterSpec, LifecycleEvent, StreamRecord } from '../model/types';
+import type { Counters, EventSource, FilterSpec, LifecycleEvent, StreamRecord } from '../core/types';
 import { loadAddon, type AbiLayout, type NativeTracer, type TracerStats } from './native';
 
 /** Record layout the decoder assumes; test/unit checks it against the C structs (abi()). */

@@ -2,10 +2,10 @@
 // are alive, samples CPU and RSS, and polls as an event source for users without BPF.
 
 import * as fs from 'node:fs';
-import { matchComm } from '../model/filter';
-import { EventCounter } from '../model/rates';
+import { matchComm } from '../core/filter';
+import { EventCounter } from '../core/counters';
 import { ExecTrigger, nativeWatcher, type WatcherFactory } from './execWatch';
-import { Counters, EventSource, ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, NS_PER_TICK, processKey } from '../model/types';
+import { Counters, EventSource, ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, NS_PER_TICK, processKey } from '../core/types';
 
 /** USER_HZ: /proc reports times in these ticks on every Linux ABI. */
 const TICKS_PER_SEC = 1e9 / NS_PER_TICK;

@@ -3,11 +3,11 @@
 
 import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
-import { matchComm } from '../model/filter';
-import { EventCounter } from '../model/rates';
-import { Counters, EventSource, FilterSpec, processKey, RecordingHeader, StreamRecord } from '../model/types';
+import { matchComm } from '../core/filter';
+import { EventCounter } from '../core/counters';
+import { Counters, EventSource, FilterSpec, processKey, RecordingHeader, StreamRecord } from '../core/types';
 import { quotePath } from '../core/quote';
-import { formatEvent, formatHeader, parseRecord, RecordingError } from '../output/ndjson';
+import { formatEvent, formatHeader, parseRecord, RecordingError } from '../core/ndjson';
 
 export type ReplaySpeed = 'max' | 'realtime' | number;
 

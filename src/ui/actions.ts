@@ -3,9 +3,9 @@
 
 import path from 'node:path';
 import { format } from 'date-fns';
-import type { FilterSpec } from '../model/types';
+import type { FilterSpec } from '../core/types';
 import { SORT_COLUMNS } from '../model/processTable';
-import { DEFAULT_FILTER, formatFilter, parseFilter } from '../model/filter';
+import { DEFAULT_FILTER, formatFilter, parseFilter } from '../core/filter';
 import { clamp, ensureVisible, type PromptKind, type ViewState } from './viewState';
 
 /** Redraw flags: which panes an action invalidates. */

@@ -4,9 +4,9 @@
 import path from 'node:path';
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
-import type { FilterSpec, LossStage, SourceKind, StreamRecord } from '../model/types';
+import type { FilterSpec, LossStage, SourceKind, StreamRecord } from '../core/types';
 import type { ProcessRow, SortSpec, ViewOptions } from '../model/processTable';
-import { formatFilter } from '../model/filter';
+import { formatFilter } from '../core/filter';
 import { writeSnapshot } from '../output/snapshot';
 import { errorLine, handleKey, keyId, Redraw, type ActionContext, type Effect, type KeyInfo } from './actions';
 import { detailsBody } from './details';

@@ -2,7 +2,7 @@
 // sanitized and wrapped) and the parent chain. The frame and scrolling come from text.frame().
 
 import type { ProcessRow } from '../model/processTable';
-import { clockText, formatAge, formatCpu, formatKb, formatLifetime, rowAgeMs, stateText } from './format';
+import { clockText, formatAge, formatCpu, formatKb, formatLifetime, rowAgeMs, stateText } from '../core/format';
 import { wrap, type Segment } from './text';
 
 type Body = Segment[][];

@@ -1,8 +1,8 @@
 // Event log pane: recent lifecycle events, newest at the bottom, scrollable back through the model's
 // bounded EventLog; only the visible window is turned into text.
 
-import type { LifecycleEvent, StreamRecord } from '../model/types';
-import { clockText, formatLifetime, signalName } from './format';
+import type { LifecycleEvent, StreamRecord } from '../core/types';
+import { clockText, formatLifetime, signalName } from '../core/format';
 import { line, type Segment } from './text';
 import type { Theme } from './theme';
 

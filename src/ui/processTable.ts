@@ -2,8 +2,8 @@
 // table, so 50 000 rows scroll as fast as 50). Columns that do not fit are dropped by priority.
 
 import type { ProcessRow, SortColumn, SortSpec } from '../model/processTable';
-import { clockText, formatAge, formatCpu, formatKb, rowAgeMs, stateText } from './format';
-import { fit } from './sanitize';
+import { clockText, formatAge, formatCpu, formatKb, rowAgeMs, stateText } from '../core/format';
+import { fit } from '../core/sanitize';
 import { line } from './text';
 import type { Style, Theme } from './theme';
 

@@ -1,7 +1,7 @@
 // Sparklines pane: forks/execs/exits per second for all processes (left) and traced ones (right),
 // over the rate window (60-120 s) squeezed into the cells available, with current and peak values.
 
-import { formatCount } from './format';
+import { formatCount } from '../core/format';
 import { line, type Segment } from './text';
 import type { Style, Theme } from './theme';
 

@@ -1,7 +1,7 @@
 // Status bar pane (two lines): what is traced and how much, then view modes, messages and source caveats.
 
-import type { FilterSpec, LossStage } from '../model/types';
-import { clockText, formatCount } from './format';
+import type { FilterSpec, LossStage } from '../core/types';
+import { clockText, formatCount } from '../core/format';
 import { line, type Segment } from './text';
 import type { Theme } from './theme';
 import type { ViewState } from './viewState';

@@ -166,6 +166,12 @@ function jobControl(s: Widgets.Screen): boolean {
   return input instanceof tty.ReadStream && input.isTTY;
 }
 
+/** Screen methods @types/blessed leaves out: switch to the normal buffer and back. */
+interface ScreenBuffers {
+  enter(): void;
+  leave(): void;
+}
+
 function setRawMode(s: Widgets.Screen, raw: boolean): void {
   const input = s.program.input as unknown as tty.ReadStream;
   input.setRawMode(raw);
@@ -178,7 +184,7 @@ function setRawMode(s: Widgets.Screen, raw: boolean): void {
 export function suspendTerminal(): void {
   const s = screen;
   if (!s || !jobControl(s)) return;
-  s.leave(); // normal buffer, cursor, keypad: written out now, before stopping
+  (s as unknown as ScreenBuffers).leave(); // normal buffer, cursor, keypad: written out now, before stopping
   setRawMode(s, false);
   selfStopped = true;
   process.kill(process.pid, 'SIGSTOP'); // returns once continued
@@ -199,7 +205,7 @@ function takeBack(s: Widgets.Screen): void {
   // Node skips a mode it believes is set: clear it first, the shell may have changed it behind Node's back.
   setRawMode(s, false);
   setRawMode(s, true);
-  s.enter(); // alternate buffer, keypad, hidden cursor (nothing if the stop never left it)
+  (s as unknown as ScreenBuffers).enter(); // alternate buffer, keypad, hidden cursor (nothing if the stop never left it)
   const out = s.program.output as unknown as Partial<tty.WriteStream>;
   if (typeof out.getWindowSize === 'function') [s.program.cols, s.program.rows] = out.getWindowSize();
   s.program.emit('resize'); // blessed reallocates and repaints every cell; the app lays out again

@@ -1,7 +1,7 @@
 // Building blocks for pane text: styled segments fitted to an exact width, hard wrapping, framed overlays.
 // Every piece of text goes through clean() here, so panes cannot forget to sanitize.
 
-import { clean, escapeTags } from './sanitize';
+import { clean, escapeTags } from '../core/sanitize';
 import type { Style, Theme } from './theme';
 
 export interface Segment {

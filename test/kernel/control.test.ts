@@ -2,7 +2,7 @@
 // assumes, clean detach on every exit path, and the non-root error.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { LifecycleEvent } from '../../src/model/types';
+import type { LifecycleEvent } from '../../src/core/types';
 import { BpfSource } from '../../src/source/bpf';
 import {
   BIN, bpfObjectsOf, bpfUnavailable, nobodyUnavailable, expectDetached, REAL_PYTHON, run, skipReason, sleep, startLifetop, stopLifetop,

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { matchComm } from '../../src/model/filter';
+import { matchComm } from '../../src/core/filter';
 import { bpfUnavailable, run, skipReason, startLifetop, stopLifetop, waitFor, type Running } from '../support/lifetop';
 
 const skip = skipReason(bpfUnavailable());

@@ -1,8 +1,8 @@
 // Builders for lifecycle events in unit tests: a process is named by (pid, start in
 // seconds since boot) and every derived field (boot ns, epoch ms) follows from that.
 
-import type { ExecEvent, ExitEvent, ForkEvent } from '../../src/model/types';
-import { processKey } from '../../src/model/types';
+import type { ExecEvent, ExitEvent, ForkEvent } from '../../src/core/types';
+import { processKey } from '../../src/core/types';
 
 /** Boot time of the imaginary machine: 2025-11-23T06:00:00Z. */
 export const BOOT_MS = Date.UTC(2025, 10, 23, 6, 0, 0);

@@ -61,6 +61,11 @@ export class Pane {
     tmux(['resize-window', '-t', this.name, '-x', String(width), '-y', String(height)]);
   }
 
+  /** Appends every byte the program writes to the pane from now on to `file` (escape sequences included). */
+  pipeTo(file: string): void {
+    tmux(['pipe-pane', '-o', '-t', this.name, `cat >> '${file}'`]);
+  }
+
   /** tmux formats of the pane, e.g. '#{pane_dead} #{alternate_on}'. */
   format(fmt: string): string {
     return tmux(['display-message', '-p', '-t', this.name, fmt]).trim();

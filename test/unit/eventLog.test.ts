@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/model/eventLog';
-import type { LostRecord } from '../../src/model/types';
+import type { LostRecord } from '../../src/core/types';
 import { at, exec } from '../support/events';
 
 const evs = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => exec(from + i, 1));

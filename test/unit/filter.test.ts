@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError } from '../support/errors';
-import { COMM_MAX, DEFAULT_FILTER, FilterError, formatFilter, matchComm, MAX_PATTERNS, parseFilter } from '../../src/model/filter';
+import { COMM_MAX, DEFAULT_FILTER, FilterError, formatFilter, matchComm, MAX_PATTERNS, parseFilter } from '../../src/core/filter';
 
 describe('parseFilter', () => {
   it('splits, trims and de-duplicates', () => {

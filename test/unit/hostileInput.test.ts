@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { formatEvent } from '../../src/output/ndjson';
+import { formatEvent } from '../../src/core/ndjson';
 import { BIN } from '../support/lifetop';
 import { exec, exit } from '../support/events';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError } from '../support/errors';
-import { escapeInvisible, eventToJson, formatEvent, formatHeader, parseEvent, parseRecord, RecordingError } from '../../src/output/ndjson';
-import type { LifecycleEvent, LostRecord, RecordingHeader, StreamRecord } from '../../src/model/types';
+import { escapeInvisible, eventToJson, formatEvent, formatHeader, parseEvent, parseRecord, RecordingError } from '../../src/core/ndjson';
+import type { LifecycleEvent, LostRecord, RecordingHeader, StreamRecord } from '../../src/core/types';
 import { exec, exit, fork } from '../support/events';
 
 /** Every bidirectional control (Trojan Source, CVE-2021-42574), raw and as written escaped. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProcessRow, ProcessTable, SORT_COLUMNS, SortColumn, treeDepth, ViewOptions } from '../../src/model/processTable';
-import { NS_PER_TICK, processKey } from '../../src/model/types';
+import { NS_PER_TICK, processKey } from '../../src/core/types';
 import { at, BOOT_MS, exec, exit, fork, keyOf, startNs } from '../support/events';
 
 const ALL: ViewOptions = { sort: { column: 'pid', descending: false }, query: '', showExited: true };

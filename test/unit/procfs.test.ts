@@ -7,7 +7,7 @@ import {
   inferredExit, isDead, lookup, parseStat, ProcInfo, ProcSource, ProcStat, readProc, readStat, recoverFromProc, scanByKey, scanProc,
   seedEvents, seedFromProc, StatsSampler,
 } from '../../src/source/procfs';
-import { ExecEvent, ExitEvent, LifecycleEvent, NS_PER_TICK, processKey } from '../../src/model/types';
+import { ExecEvent, ExitEvent, LifecycleEvent, NS_PER_TICK, processKey } from '../../src/core/types';
 
 /** A stat line as the kernel writes it, with fields 3..52 after the comm. */
 function statLine(pid: number, comm: string, fields: Record<number, number | string>): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EventCounter, Rates, SERIES_NAMES } from '../../src/model/rates';
-import type { Counters, LossStage, LostRecord } from '../../src/model/types';
+import { EventCounter } from '../../src/core/counters';
+import { Rates, SERIES_NAMES } from '../../src/model/rates';
+import type { Counters, LossStage, LostRecord } from '../../src/core/types';
 import { at, exec, exit, fork } from '../support/events';
 
 function counters(o: Partial<Counters> = {}): Counters {

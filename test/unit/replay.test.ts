@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessTable } from '../../src/model/processTable';
-import { FilterSpec, LostRecord, RecordingHeader, StreamRecord } from '../../src/model/types';
-import { formatEvent, formatHeader, RecordingError } from '../../src/output/ndjson';
+import { FilterSpec, LostRecord, RecordingHeader, StreamRecord } from '../../src/core/types';
+import { formatEvent, formatHeader, RecordingError } from '../../src/core/ndjson';
 import { Recorder, ReplaySource, ReplaySpeed } from '../../src/source/replay';
 import { at, exec, exit, fork } from '../support/events';
 

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import blessed from 'blessed';
 import { describe, expect, it } from 'vitest';
-import { clean, cleanTag, escapeTags, fit } from '../../src/ui/sanitize';
+import { clean, cleanTag, escapeTags, fit } from '../../src/core/sanitize';
 
 describe('clean', () => {
   it('passes printable ASCII through untouched', () => {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/model/eventLog';
 import { ProcessTable } from '../../src/model/processTable';
 import { Rates } from '../../src/model/rates';
-import type { ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, LossStage } from '../../src/model/types';
+import type { ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, LossStage } from '../../src/core/types';
 import { restoreTerminal, runUi, type UiSession } from '../../src/ui/app';
 import { capturedStderr } from '../../src/ui/terminal';
 

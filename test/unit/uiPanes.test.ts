@@ -1,7 +1,7 @@
 // Panes are pure text builders: model state in, exact-width tagged lines out. Tested without a terminal.
 import { describe, expect, it } from 'vitest';
 import type { ProcessRow } from '../../src/model/processTable';
-import type { LifecycleEvent, StreamRecord } from '../../src/model/types';
+import type { LifecycleEvent, StreamRecord } from '../../src/core/types';
 import { detailsBody } from '../../src/ui/details';
 import { renderLog } from '../../src/ui/eventLog';
 import { helpBody, renderHint } from '../../src/ui/help';

@@ -1,7 +1,7 @@
 // Comm filter patterns: parse and validate what the user types, and match a comm
 // the same way the kernel side does ("python*" prefix, "uvicorn" exact, "*" all).
 
-import { quote } from '../core/quote';
+import { quote } from './quote';
 
 /** The kernel's filter map holds this many patterns. */
 export const MAX_PATTERNS = 16;

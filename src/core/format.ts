@@ -3,7 +3,7 @@
 
 import { constants } from 'node:os';
 import { format } from 'date-fns';
-import type { ProcessRow } from '../model/processTable';
+import type { ProcessRow } from './types';
 
 const SIGNAL_NAMES = new Map<number, string>(
   Object.entries(constants.signals).map(([name, num]) => [num as number, name]),

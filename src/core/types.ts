@@ -158,3 +158,30 @@ export const NS_PER_TICK = 1e7; // CLK_TCK = 100 on Linux
 export function processKey(pid: number, startNs: number): string {
   return `${pid}:${Math.floor(startNs / NS_PER_TICK)}`;
 }
+
+/** A row of the process table: what the model knows of one process (no view state). */
+export type RowState = 'running' | 'exited' | 'lost';
+
+export interface ProcessRow {
+  key: string; pid: number; ppid: number; uid: number; user: string;
+  comm: string; filename: string; args: string[]; argsTruncated: boolean; label: string;
+  /** Boot ns (pairing). */
+  start: number;
+  /** Epoch ms. */
+  startedAt: number;
+  /** Epoch ms when the row entered the table (the UI highlights new rows). */
+  firstSeenAt: number;
+  state: RowState;
+  /** null while running, for lost rows, and when the source cannot know the status (/proc polling). */
+  exitCode: number | null; signal: number | null; coreDumped: boolean;
+  /** Exit time; for a lost row, when reconcile noticed it was gone. */
+  exitedAt: number | null; lifetimeMs: number | null;
+  cpuPct: number | null; rssKb: number | null;
+  /** Inferred, not observed: already running when lifetop looked (seeded), or found after a loss (recovered). */
+  seeded: boolean; recovered: boolean;
+  /** The exit was read from /proc (an unreaped zombie), not reported by the kernel. */
+  exitFromProc: boolean;
+  cgroupId: string;
+  /** Nesting level in the last tree view (0 in a flat view). */
+  depth?: number;
+}

@@ -4,8 +4,8 @@
 import {
   EventBase, ExecEvent, ExitEvent, ForkEvent, LifecycleEvent, LOSS_STAGES, LossStage, LostRecord, RecordingHeader, SourceKind,
   StreamRecord,
-} from '../model/types';
-import { escapeInvisible, hasInvisible, quote } from '../core/quote';
+} from './types';
+import { escapeInvisible, hasInvisible, quote } from './quote';
 
 export { escapeInvisible };
 
