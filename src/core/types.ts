@@ -182,6 +182,4 @@ export interface ProcessRow {
   /** The exit was read from /proc (an unreaped zombie), not reported by the kernel. */
   exitFromProc: boolean;
   cgroupId: string;
-  /** Nesting level in the last tree view (0 in a flat view). */
-  depth?: number;
 }

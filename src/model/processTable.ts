@@ -1,28 +1,19 @@
-// The process table: pairs exec/fork with exit by (pid, start), keeps running and recently
-// ended rows (bounded by age and count) and gives the UI sorted, filtered views of them.
+// The process table: pairs exec/fork with exit by (pid, start) and keeps running and recently
+// ended rows (bounded by age and count). Views of it (search, sort, tree) are tableView.ts's.
 
 import { labelFor } from './label';
+import { RowViews, type ViewOptions } from './tableView';
 import { ExecEvent, ExitEvent, ForkEvent, NS_PER_TICK, processKey, type ProcessRow, type RowState, StreamRecord } from '../core/types';
 
 export type { ProcessRow, RowState } from '../core/types';
 
-export type SortColumn = 'pid' | 'ppid' | 'user' | 'comm' | 'label' | 'started' | 'age' | 'cpu' | 'rss' | 'state';
-export const SORT_COLUMNS: SortColumn[] = ['pid', 'ppid', 'user', 'comm', 'label', 'started', 'age', 'cpu', 'rss', 'state'];
-export interface SortSpec { column: SortColumn; descending: boolean }
-export interface ViewOptions { sort: SortSpec; query: string; showExited: boolean; tree?: boolean }
+export { SORT_COLUMNS, treeDepth, type SortColumn, type SortSpec, type ViewOptions } from './tableView';
 export interface TableOptions {
   /** How long exited and lost rows stay visible, ms (default 10 000). */
   retentionMs?: number;
   /** Hard bound on rows; the oldest ended rows go first (default 50 000). */
   maxRows?: number;
   userName?: (uid: number) => string;
-}
-
-const STATE_RANK: Record<RowState, number> = { running: 0, lost: 1, exited: 2 };
-
-/** Depth of a row in the last tree view; 0 outside tree views. */
-export function treeDepth(row: ProcessRow): number {
-  return row.depth ?? 0;
 }
 
 export class ProcessTable {
@@ -33,12 +24,11 @@ export class ProcessTable {
   private endQueue: { key: string; at: number }[] = [];
   private endHead = 0;
   private readonly byPid = new Map<number, ProcessRow[]>();
-  private readonly searchText = new WeakMap<ProcessRow, string>();
   private readonly retentionMs: number;
   private readonly maxRows: number;
   private readonly userName: (uid: number) => string;
   private changes = 0;
-  private lastView: { version: number; question: string; rows: ProcessRow[] } | null = null;
+  private readonly viewer = new RowViews((row) => this.parentOf(row));
 
   constructor(opts: TableOptions = {}) {
     this.retentionMs = opts.retentionMs ?? 10_000;
@@ -95,7 +85,6 @@ export class ProcessTable {
       row.rssKb = s.rssKb;
       if (comm !== undefined && comm !== row.comm) {
         row.comm = comm;
-        this.searchText.delete(row); // the display search must find the new name
       }
       changed = true;
     }
@@ -110,29 +99,9 @@ export class ProcessTable {
     return [...this.rows.values()].filter((row) => row.state === 'running');
   }
 
-  /** Rows to display: filtered, stably sorted, and in tree mode ordered depth-first with `depth` set. */
+  /** Rows to display: filtered, stably sorted, in tree mode depth-first (depths: treeDepth()). */
   view(opts: ViewOptions, now: number): ProcessRow[] {
-    // Order never depends on `now` (age order is start order reversed), so an unchanged
-    // table asked the same question (scrolling, redraws) gets the last answer again.
-    const question = JSON.stringify([opts.sort.column, opts.sort.descending, opts.query, opts.showExited, !!opts.tree]);
-    if (this.lastView?.version === this.changes && this.lastView.question === question) return this.lastView.rows.slice();
-    const rows = this.computeView(opts, now);
-    this.lastView = { version: this.changes, question, rows };
-    return rows.slice();
-  }
-
-  private computeView(opts: ViewOptions, now: number): ProcessRow[] {
-    const query = opts.query.toLowerCase();
-    const picked: ProcessRow[] = [];
-    for (const row of this.rows.values()) {
-      if (!opts.showExited && row.state !== 'running') continue;
-      if (query !== '' && !this.haystack(row).includes(query)) continue;
-      picked.push(row);
-    }
-    const sorted = sortRows(picked, opts.sort, now);
-    if (opts.tree) return this.treeOrder(sorted);
-    for (const row of sorted) row.depth = 0;
-    return sorted;
+    return this.viewer.view(this.rows.values(), this.changes, opts, now);
   }
 
   /** The row itself first, then its parent, up to the oldest known ancestor (for the details popup). */
@@ -171,7 +140,6 @@ export class ProcessTable {
     row.argsTruncated = ev.argsTruncated;
     row.cgroupId = ev.cgroupId;
     row.label = labelFor(row, this.parentOf(row));
-    this.searchText.delete(row);
     this.changes++;
   }
 
@@ -205,7 +173,6 @@ export class ProcessTable {
     row.exitFromProc = ev.inferred === 'zombie';
     if (row.comm !== ev.comm) {
       row.comm = ev.comm; // the name it died with: it may have renamed itself since exec
-      this.searchText.delete(row);
     }
     const unknown = ev.unknownStatus || ev.inferred === 'vanished';
     row.exitCode = unknown ? null : ev.exitCode;
@@ -247,64 +214,6 @@ export class ProcessTable {
       if (!best || cand.start > best.start || (cand.start === best.start && cand.state === 'running')) best = cand;
     }
     return best;
-  }
-
-  /** Depth-first by parent, siblings in sort order; typed arrays keep it cheap at 50 000 rows. */
-  private treeOrder(sorted: ProcessRow[]): ProcessRow[] {
-    const n = sorted.length;
-    // depth holds each row's position until visit() sets the real depth: cheaper than a Map at 50 000 rows.
-    for (let i = 0; i < n; i++) sorted[i].depth = i;
-    const parent = new Int32Array(n).fill(-1);
-    const first = new Int32Array(n + 1);
-    for (let i = 0; i < n; i++) {
-      const p = this.parentOf(sorted[i]);
-      const pi = p?.depth;
-      // A parent outside this view keeps a stale depth: it must point back at itself.
-      if (pi !== undefined && sorted[pi] === p) {
-        parent[i] = pi;
-        first[pi + 1]++;
-      }
-    }
-    // Children of i are kids[first[i] .. first[i + 1]), in sort order.
-    for (let i = 0; i < n; i++) first[i + 1] += first[i];
-    const next = first.slice(0, n);
-    const kids = new Int32Array(first[n]);
-    for (let i = 0; i < n; i++) if (parent[i] >= 0) kids[next[parent[i]]++] = i;
-    const out: ProcessRow[] = [];
-    const seen = new Uint8Array(n);
-    const depth = new Int32Array(n);
-    const stack = new Int32Array(n);
-    const visit = (root: number) => {
-      let top = 0;
-      stack[top++] = root;
-      depth[root] = 0;
-      while (top > 0) {
-        const i = stack[--top];
-        if (seen[i]) continue;
-        seen[i] = 1;
-        sorted[i].depth = depth[i];
-        out.push(sorted[i]);
-        for (let k = first[i + 1] - 1; k >= first[i]; k--) {
-          if (seen[kids[k]]) continue;
-          depth[kids[k]] = depth[i] + 1;
-          stack[top++] = kids[k];
-        }
-      }
-    };
-    for (let i = 0; i < n; i++) if (parent[i] < 0) visit(i);
-    // Rows on a ppid cycle are reachable from no root: show them anyway.
-    for (let i = 0; i < n; i++) if (!seen[i]) visit(i);
-    return out;
-  }
-
-  private haystack(row: ProcessRow): string {
-    let text = this.searchText.get(row);
-    if (text === undefined) {
-      // NUL between fields so a query cannot match across two of them.
-      text = `${row.comm}\0${row.args.join(' ')}\0${row.label}`.toLowerCase();
-      this.searchText.set(row, text);
-    }
-    return text;
   }
 
   /** The caller's userName does its own caching (userNames() reads /etc/passwd once). */
@@ -355,90 +264,4 @@ export class ProcessTable {
       this.endHead = 0;
     }
   }
-}
-
-/** Stable sort on keys computed once per row; rows without a value (cpu, rss) last either way. */
-function sortRows(rows: ProcessRow[], spec: SortSpec, now: number): ProcessRow[] {
-  const text = textKey(spec.column);
-  const order = text
-    ? sortByText(rows.map(text), spec.descending)
-    : sortByNumber(numericKeys(rows, spec.column, now), spec.descending);
-  const out: ProcessRow[] = [];
-  for (let i = 0; i < order.length; i++) out.push(rows[order[i]]);
-  return out;
-}
-
-/**
- * Integer keys are packed with their index into one double and sorted natively, which is
- * several times faster than a comparator at 50 000 rows; the index breaks ties, so it is stable.
- */
-function sortByNumber(keys: Float64Array, descending: boolean): ArrayLike<number> {
-  const n = keys.length;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    if (keys[i] < min) min = keys[i];
-    if (keys[i] > max) max = keys[i];
-  }
-  const missing = max - min + 1; // rank of "no value": after every real one
-  if (n === 0 || !((missing + 1) * n < Number.MAX_SAFE_INTEGER)) return sortByComparator(keys, descending);
-  const packed = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    const rank = Number.isNaN(k) ? missing : descending ? max - k : k - min;
-    packed[i] = rank * n + i;
-  }
-  packed.sort();
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = packed[i] % n;
-  return order;
-}
-
-function sortByComparator(keys: Float64Array, descending: boolean): number[] {
-  const dir = descending ? -1 : 1;
-  return indexes(keys.length).sort((a, b) => {
-    const ka = keys[a];
-    const kb = keys[b];
-    if (ka === kb) return a - b;
-    if (Number.isNaN(ka)) return Number.isNaN(kb) ? a - b : 1;
-    if (Number.isNaN(kb)) return -1;
-    return ka < kb ? -dir : dir;
-  });
-}
-
-/** Plain index arrays let V8's TimSort take nearly sorted input in one pass. */
-function sortByText(keys: string[], descending: boolean): number[] {
-  const dir = descending ? -1 : 1;
-  return indexes(keys.length).sort((a, b) => (keys[a] === keys[b] ? a - b : keys[a] < keys[b] ? -dir : dir));
-}
-
-function indexes(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(i);
-  return out;
-}
-
-function textKey(column: SortColumn): ((row: ProcessRow) => string) | null {
-  if (column === 'user') return (r) => r.user.toLowerCase();
-  if (column === 'comm') return (r) => r.comm.toLowerCase();
-  if (column === 'label') return (r) => r.label.toLowerCase();
-  return null;
-}
-
-/** Integers (times in whole ms, CPU in hundredths of a percent: finer than anyone reads); NaN = no value. */
-function numericKeys(rows: ProcessRow[], column: SortColumn, now: number): Float64Array {
-  const keys = new Float64Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    switch (column) {
-      case 'pid': keys[i] = r.pid; break;
-      case 'ppid': keys[i] = r.ppid; break;
-      case 'started': keys[i] = Math.round(r.startedAt); break;
-      case 'age': keys[i] = Math.round(now) - Math.round(r.startedAt); break;
-      case 'cpu': keys[i] = r.cpuPct === null ? NaN : Math.round(r.cpuPct * 100); break;
-      case 'rss': keys[i] = r.rssKb === null ? NaN : Math.round(r.rssKb); break;
-      default: keys[i] = STATE_RANK[r.state];
-    }
-  }
-  return keys;
 }

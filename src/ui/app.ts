@@ -6,6 +6,7 @@ import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import type { FilterSpec, LossStage, SourceKind, StreamRecord } from '../core/types';
 import type { ProcessRow, SortSpec, ViewOptions } from '../model/processTable';
+import { treeDepth } from '../model/tableView';
 import { formatFilter } from '../core/filter';
 import { writeSnapshot } from '../output/snapshot';
 import { errorLine, handleKey, keyId, Redraw, type ActionContext, type Effect, type KeyInfo } from './actions';
@@ -76,6 +77,8 @@ type BoxName = 'status' | 'sparks' | 'table' | 'log' | 'hint' | 'prompt' | 'over
 /** A paused display: copies of what was on screen (the model updates rows in place) and its time, so ages hold still. */
 interface Frozen {
   rows: ProcessRow[];
+  /** Tree nesting of the copies, as it was. */
+  depths: Map<ProcessRow, number>;
   log: StreamRecord[];
   now: number;
 }
@@ -226,8 +229,13 @@ class App {
   }
 
   private capture(now: number): Frozen {
-    const rows = this.session.table.view(viewOptions(this.state), now).map((r) => ({ ...r, args: r.args.slice() }));
-    return { rows, log: this.session.log.entries().slice(), now };
+    const depths = new Map<ProcessRow, number>();
+    const rows = this.session.table.view(viewOptions(this.state), now).map((r) => {
+      const copy = { ...r, args: r.args.slice() };
+      if (this.state.tree) depths.set(copy, treeDepth(r));
+      return copy;
+    });
+    return { rows, depths, log: this.session.log.entries().slice(), now };
   }
 
   /** The rows on screen: the paused copy, or the model's view recomputed only when something changed. */
@@ -285,7 +293,9 @@ class App {
     const s = this.state;
     const pattern = formatFilter(this.session.filter.patterns);
     const emptyText = s.query ? `no rows match "${s.query}"` : `no processes matching ${pattern} yet`;
-    const view = { selected: s.selected, scroll: s.scroll, sort: s.sort, focused: s.focus === 'table', emptyText };
+    const frozen = this.frozen;
+    const depthOf = frozen ? (r: ProcessRow) => frozen.depths.get(r) ?? 0 : s.tree ? treeDepth : undefined;
+    const view = { selected: s.selected, scroll: s.scroll, sort: s.sort, focused: s.focus === 'table', emptyText, depthOf };
     return renderTable(rows, view, this.layout.width, this.layout.table.height, this.theme, now);
   }
 

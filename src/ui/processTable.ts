@@ -13,7 +13,7 @@ export interface Column {
   width: number;
   align: 'left' | 'right';
   sort: SortColumn;
-  cell(row: ProcessRow, now: number, theme: Theme): string;
+  cell(row: ProcessRow, now: number, theme: Theme, depth: number): string;
 }
 
 /** Rows whose first sighting is this recent are highlighted as new. */
@@ -23,9 +23,9 @@ const MAX_INDENT = 8;
 /** Dropped first when the terminal is narrow: resource columns, then the redundant start time. */
 const DROP_ORDER = ['rss', 'cpu', 'started', 'user', 'ppid', 'age'];
 
-function labelCell(row: ProcessRow, theme: Theme): string {
+function labelCell(row: ProcessRow, theme: Theme, nesting: number): string {
   const text = row.label || row.args.join(' ') || row.comm;
-  const depth = Math.min(MAX_INDENT, row.depth ?? 0);
+  const depth = Math.min(MAX_INDENT, nesting);
   return depth > 0 ? '  '.repeat(depth - 1) + theme.glyphs.tree + text : text;
 }
 
@@ -34,7 +34,7 @@ const ALL_COLUMNS: Column[] = [
   { id: 'ppid', title: 'PPID', width: 7, align: 'right', sort: 'ppid', cell: (r) => String(r.ppid) },
   { id: 'user', title: 'USER', width: 8, align: 'left', sort: 'user', cell: (r) => r.user },
   { id: 'comm', title: 'COMM', width: 15, align: 'left', sort: 'comm', cell: (r) => r.comm },
-  { id: 'label', title: 'LABEL/ARGS', width: 0, align: 'left', sort: 'label', cell: (r, _n, t) => labelCell(r, t) },
+  { id: 'label', title: 'LABEL/ARGS', width: 0, align: 'left', sort: 'label', cell: (r, _n, t, d) => labelCell(r, t, d) },
   { id: 'started', title: 'STARTED', width: 8, align: 'left', sort: 'started', cell: (r) => clockText(r.startedAt) },
   { id: 'age', title: 'AGE', width: 6, align: 'right', sort: 'age', cell: (r, now) => formatAge(rowAgeMs(r, now)) },
   { id: 'cpu', title: 'CPU%', width: 5, align: 'right', sort: 'cpu', cell: (r) => formatCpu(r.cpuPct) },
@@ -55,6 +55,8 @@ export function tableColumns(width: number): Column[] {
 }
 
 export interface TableView {
+  /** Nesting of a row in a tree view (none: a flat view). */
+  depthOf?: (row: ProcessRow) => number;
   selected: number;
   scroll: number;
   sort: SortSpec;
@@ -87,7 +89,8 @@ export function renderTable(
   const end = Math.min(rows.length, v.scroll + visible);
   for (let i = Math.max(0, v.scroll); i < end; i++) {
     const row = rows[i];
-    const text = cols.map((c) => fit(c.cell(row, now, theme), c.width, c.align)).join(' ');
+    const depth = v.depthOf?.(row) ?? 0;
+    const text = cols.map((c) => fit(c.cell(row, now, theme, depth), c.width, c.align)).join(' ');
     out.push(line([{ text, style: rowStyle(row, i === v.selected, v.focused, now) }], width, theme));
   }
   return out.join('\n');

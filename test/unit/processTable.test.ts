@@ -1,3 +1,4 @@
+import { rowAgeMs } from '../../src/core/format';
 import { describe, expect, it } from 'vitest';
 import { ProcessRow, ProcessTable, SORT_COLUMNS, SortColumn, treeDepth, ViewOptions } from '../../src/model/processTable';
 import { NS_PER_TICK, processKey } from '../../src/core/types';
@@ -388,7 +389,7 @@ describe('sorting', () => {
     const rank = { running: 0, lost: 1, exited: 2 };
     const values: Record<SortColumn, number | string | null> = {
       pid: row.pid, ppid: row.ppid, user: row.user.toLowerCase(), comm: row.comm.toLowerCase(),
-      label: row.label.toLowerCase(), started: row.startedAt, age: now - row.startedAt, cpu: row.cpuPct,
+      label: row.label.toLowerCase(), started: row.startedAt, age: Math.round(rowAgeMs(row, now)), cpu: row.cpuPct, // AGE as shown
       rss: row.rssKb, state: rank[row.state],
     };
     return values[column];
@@ -426,11 +427,13 @@ describe('sorting', () => {
     }
   });
 
-  it('age is the reverse of started', () => {
+  it('age is the reverse of started for running rows; an ended row sorts by the lifetime its AGE shows', () => {
     const t = table();
-    const byAge = pids(t.view({ sort: { column: 'age', descending: false }, query: '', showExited: true }, at(30)));
-    const byStartedDesc = pids(t.view({ sort: { column: 'started', descending: true }, query: '', showExited: true }, at(30)));
-    expect(byAge).toEqual(byStartedDesc);
+    const view = (column: SortColumn, descending: boolean) => t.view({ sort: { column, descending }, query: '', showExited: false }, at(30));
+    expect(pids(view('age', false))).toEqual(pids(view('started', true)));
+    // pid 10 lived 18 s and is shown so: younger than the running rows that started at 1 s.
+    const all = pids(t.view({ sort: { column: 'age', descending: false }, query: '', showExited: true }, at(30)));
+    expect(all.indexOf(10)).toBeLessThan(all.indexOf(30));
   });
 });
 
@@ -495,15 +498,18 @@ describe('tree view and parent chain', () => {
     const rows = table().view({ ...ALL, tree: true }, at(6));
     expect(rows.map((r) => [r.pid, treeDepth(r)])).toEqual([[50, 0], [100, 0], [200, 1], [300, 1], [400, 2]]);
     const desc = table().view({ ...ALL, sort: { column: 'pid', descending: true }, tree: true }, at(6));
-    expect(desc.map((r) => [r.pid, r.depth])).toEqual([[100, 0], [300, 1], [400, 2], [200, 1], [50, 0]]);
+    expect(desc.map((r) => [r.pid, treeDepth(r)])).toEqual([[100, 0], [300, 1], [400, 2], [200, 1], [50, 0]]);
   });
 
-  it('makes a row whose parent is filtered out a root, and resets depth in flat views', () => {
+  it('makes a row whose parent is filtered out a root, and keeps no view state in the rows', () => {
     const t = table();
     const rows = t.view({ ...ALL, query: 'grandchild', tree: true }, at(6));
-    expect(rows.map((r) => [r.pid, r.depth])).toEqual([[400, 0]]);
-    t.view({ ...ALL, tree: true }, at(6));
-    expect(t.view(ALL, at(6)).every((r) => treeDepth(r) === 0)).toBe(true);
+    expect(rows.map((r) => [r.pid, treeDepth(r)])).toEqual([[400, 0]]);
+    const tree = t.view({ ...ALL, tree: true }, at(6));
+    expect(tree.every((r) => !('depth' in r))).toBe(true);
+    // A flat view in between (a snapshot) does not disturb the tree's depths.
+    t.view(ALL, at(6));
+    expect(tree.map((r) => treeDepth(r))).toEqual([0, 0, 1, 1, 2]);
   });
 
   it('still shows rows on a ppid cycle', () => {

@@ -142,11 +142,15 @@ describe('process table pane', () => {
   });
 
   it('indents rows by tree depth', () => {
-    const rows = [row({ pid: 1, depth: 0, label: 'root' }), row({ pid: 2, depth: 1, label: 'kid' }), row({ pid: 3, depth: 2, label: 'grandkid' })];
-    const text = lines(renderTable(rows, view({ selected: -1 }), 160, 4, mono, NOW));
+    const rows = [row({ pid: 1, label: 'root' }), row({ pid: 2, label: 'kid' }), row({ pid: 3, label: 'grandkid' })];
+    const depthOf = (r: ProcessRow) => r.pid - 1;
+    const text = lines(renderTable(rows, view({ selected: -1, depthOf }), 160, 4, mono, NOW));
     expect(text[1]).toMatch(/ root /);
     expect(text[2]).toMatch(/ `-kid /);
     expect(text[3]).toMatch(/   `-grandkid /);
+    const flat = lines(renderTable(rows, view({ selected: -1 }), 160, 4, mono, NOW)); // no depthOf: a flat view
+    expect(flat[3]).toMatch(/ grandkid /);
+    expect(flat[3]).not.toContain('`-');
   });
 
   it('says why the table is empty', () => {
