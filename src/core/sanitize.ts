@@ -53,11 +53,6 @@ export function escapeTags(s: string): string {
   return s.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
 }
 
-/** Untrusted text for a box with `tags: true`. */
-export function cleanTag(s: string): string {
-  return escapeTags(clean(s));
-}
-
 /** Clean, then truncate or pad to exactly `width` cells (no tag escaping). */
 export function fit(s: string, width: number, align: 'left' | 'right' = 'left'): string {
   if (width <= 0) return '';

@@ -2,8 +2,9 @@
 
 import type { Counters } from '../core/types';
 
-export type SeriesName = 'forks' | 'threads' | 'execs' | 'exits' | 'tracedForks' | 'tracedExecs' | 'tracedExits' | 'drops';
-export const SERIES_NAMES: SeriesName[] = ['forks', 'threads', 'execs', 'exits', 'tracedForks', 'tracedExecs', 'tracedExits', 'drops'];
+/** The series the sparklines draw (loss is shown as counts, in the status bar). */
+export type SeriesName = 'forks' | 'execs' | 'exits' | 'tracedForks' | 'tracedExecs' | 'tracedExits';
+export const SERIES_NAMES: SeriesName[] = ['forks', 'execs', 'exits', 'tracedForks', 'tracedExecs', 'tracedExits'];
 
 export class Rates {
   private readonly points = new Map<SeriesName, number[]>(SERIES_NAMES.map((name) => [name, []]));
@@ -43,10 +44,5 @@ export class Rates {
       sum += v;
     }
     return { current: s[s.length - 1], peak, avg: sum / s.length };
-  }
-
-  /** Latest cumulative value (0 before the first push). */
-  total(name: keyof Counters): number {
-    return this.last?.[name] ?? 0;
   }
 }

@@ -71,18 +71,6 @@ function expectCompleteRecording(file: string): void {
   expect(records.length).toBeGreaterThan(1);
 }
 
-/** The writing end of a FIFO, once lifetop has opened the reading end. */
-function openWriter(fifo: string): Promise<number> {
-  return until(() => {
-    try {
-      return fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENXIO') return undefined; // no reader yet
-      throw err;
-    }
-  }, 'lifetop to open the FIFO');
-}
-
 /** What a headless run prints for the same failure: the UI must say the same, in one line. */
 function headlessError(args: string[]): string {
   const r = spawnSync(process.execPath, [BIN, '--json', ...args], { cwd: ROOT, encoding: 'utf8' });
@@ -128,22 +116,20 @@ describe('the terminal hangs up under lifetop (its pty closes)', () => {
   it('--json: a write to the closed pty ends the stream quietly, exit 0', async () => {
     const result = path.join(tmp, `json-${seq}.json`);
     const rec = path.join(tmp, `json-${seq}.ndjson`);
-    const fifo = path.join(tmp, `json-${seq}.fifo`);
-    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const p = underWatch(result, `--json --replay ${fifo} --record ${rec}`, true);
-    const fd = await openWriter(fifo);
-    try {
-      fs.writeSync(fd, fixtureLines.slice(0, 3).join('\n') + '\n');
-      await p.waitFor(/"type":"exec"/, 'the first events on the terminal');
-      p.kill();
-      pane = null;
-      await sleep(300);
-      fs.writeSync(fd, fixtureLines.slice(3).join('\n') + '\n'); // lifetop's next write meets the closed pty
-      const end = await ended(result); // the FIFO stays open: the hang-up alone must end the run
-      expect(end).toEqual({ code: 0, signal: null, probe: 'EIO' });
-    } finally {
-      fs.closeSync(fd);
-    }
+    // A steady stream: a new process every 100 ms for a minute, so lifetop writes soon after the hang-up.
+    const steady = path.join(tmp, `steady-${seq}.ndjson`);
+    const first = JSON.parse(fixtureLines[0]) as { time: string; start: number };
+    const t0 = Date.parse(first.time);
+    const lines = Array.from({ length: 600 }, (_, i) => JSON.stringify({
+      ...first, pid: 100_000 + i, tid: 100_000 + i, start: first.start + i, time: new Date(t0 + i * 100).toISOString(),
+    }));
+    fs.writeFileSync(steady, lines.join('\n') + '\n');
+    const p = underWatch(result, `--json --replay ${steady} --replay-speed realtime --record ${rec}`, true);
+    await p.waitFor(/"pid":100005/, 'events on the terminal');
+    p.kill();
+    pane = null;
+    const end = await ended(result);
+    expect(end).toEqual({ code: 0, signal: null, probe: 'EIO' }); // exit 1 or SIGABRT before the fix
     expectCompleteRecording(rec);
   });
 });
@@ -203,7 +189,7 @@ describe('no terminal', () => {
   });
 
   it('refuses with stdin not a terminal (stdout one): exit 2', async () => {
-    const p = start(`cd ${ROOT} && node bin/lifetop --replay ${FIXTURE} < /dev/null; echo "EXITED $?"; sleep 600`);
+    const p = start(`cd ${ROOT} && node bin/lifetop --replay ${FIXTURE} < /dev/null; echo "EXITED $?"; sleep 600`, 200);
     const screen = await p.waitFor(/EXITED \d+/, 'lifetop to exit');
     expect(screen).toMatch(/EXITED 2/);
     expect(screen).toMatch(/lifetop: .*terminal \(stdin is not one\).*--json.*--snapshot/);

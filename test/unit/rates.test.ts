@@ -16,7 +16,8 @@ describe('Rates', () => {
     const r = new Rates();
     r.push(counters({ forks: 1000 }), 0);
     expect(r.series('forks')).toEqual([]);
-    expect(r.total('forks')).toBe(1000);
+    r.push(counters({ forks: 1010 }), 1000);
+    expect(r.series('forks')).toEqual([10]); // measured from 1000
   });
 
   it('turns deltas into per-second values scaled to the elapsed time', () => {
@@ -27,14 +28,15 @@ describe('Rates', () => {
     r.push(counters({ forks: 61, execs: 8 }), 4500); // half a second later
     expect(r.series('forks')).toEqual([20, 15, 2]);
     expect(r.series('execs')).toEqual([0, 1.5, 0]);
-    expect(r.total('forks')).toBe(61);
+    r.push(counters({ forks: 71, execs: 8 }), 5500);
+    expect(r.series('forks')).toEqual([20, 15, 2, 10]); // the last push (61) is the new baseline
   });
 
   it('keeps every series aligned, one point per push', () => {
     const r = new Rates();
     for (let i = 0; i <= 5; i++) r.push(counters({ drops: i * 2, tracedExits: i }), i * 1000);
     for (const name of SERIES_NAMES) expect(r.series(name)).toHaveLength(5);
-    expect(r.series('drops')).toEqual([2, 2, 2, 2, 2]);
+    expect(r.series('tracedExits')).toEqual([1, 1, 1, 1, 1]);
   });
 
   it('keeps at most windowSec points, oldest first', () => {

@@ -2,7 +2,7 @@
 import { PassThrough } from 'node:stream';
 import blessed from 'blessed';
 import { describe, expect, it } from 'vitest';
-import { clean, cleanTag, escapeTags, fit } from '../../src/core/sanitize';
+import { clean, escapeTags, fit } from '../../src/core/sanitize';
 
 describe('clean', () => {
   it('passes printable ASCII through untouched', () => {
@@ -47,7 +47,7 @@ describe('clean', () => {
 describe('tags', () => {
   it('escapes blessed tag braces', () => {
     expect(escapeTags('{bold}x{/bold}')).toBe('{open}bold{close}x{open}/bold{close}');
-    expect(cleanTag('\x1b{red-bg}')).toBe('\\x1b{open}red-bg{close}');
+    expect(escapeTags(clean('\x1b{red-bg}'))).toBe('\\x1b{open}red-bg{close}');
   });
 });
 
@@ -80,7 +80,7 @@ describe('through a real blessed box', () => {
 
   it('shows hostile text literally and sends none of its sequences to the terminal', () => {
     const hostile = '\x1b[2J{bold}\x1b]0;t\x07\x9b31m{red-fg}x';
-    const { text, written } = render(cleanTag(hostile));
+    const { text, written } = render(escapeTags(clean(hostile)));
     expect(text).toBe('\\x1b[2J{bold}\\x1b]0;t\\x07\\x9b31m{red-fg}x');
     const body = written.slice(written.indexOf('\\x1b[2J'));
     expect(body).not.toContain('\x07');
