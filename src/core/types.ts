@@ -141,7 +141,10 @@ export interface EventSource {
   setFilter(filter: FilterSpec): void;
   /** Cumulative counters: the kernel's, or (replay, /proc) derived from the events delivered. */
   counters(): Counters;
-  /** Mark already-running processes (pid and start, ns) as traced so their exits arrive. */
+  /**
+   * Only for sources that must be told (the kernel's traced set): follow these already-running
+   * processes (pid and start, ns) so their exits arrive. /proc and replay see everything they can.
+   */
   track?(procs: { pid: number; start: number }[]): void;
   /** A fault that stopped delivery (the kernel source's poll thread failed), or null. */
   fault?(): string | null;

@@ -1,7 +1,7 @@
 // The kernel source: wraps the native Tracer and decodes its packed batches
 // (u32 length + record, 8-byte aligned) into LifecycleEvents.
 import type { Counters, EventSource, FilterSpec, LifecycleEvent, StreamRecord } from '../core/types';
-import { loadAddon, type AbiLayout, type NativeTracer, type TracerStats } from './native';
+import { loadAddon, type AbiLayout, type NativeAddon, type NativeTracer, type TracerStats } from './native';
 
 /** Record layout the decoder assumes; test/unit checks it against the C structs (abi()). */
 export const LAYOUT = {
@@ -120,9 +120,11 @@ export class BpfSource implements EventSource {
   private onEvents: ((events: StreamRecord[]) => void) | null = null;
   private stopped = false;
 
-  /** Loads the programs (throws the addon's one-line errors); attaches on start(). */
-  constructor(opts: BpfOptions) {
-    const addon = loadAddon();
+  /**
+   * Loads the programs (throws the addon's one-line errors); attaches on start(). The addon is
+   * passed in by tests (a fake), so start, stop, draining and errors are tested without a kernel.
+   */
+  constructor(opts: BpfOptions, addon: Pick<NativeAddon, 'Tracer' | 'bootEpochMs'> = loadAddon()) {
     this.bootEpochMs = addon.bootEpochMs();
     this.tracer = new addon.Tracer({ ringBytes: opts.ringBytes, verbose: opts.verbose, exitProgram: opts.exitProgram });
     this.setFilter(opts.filter);

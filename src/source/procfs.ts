@@ -432,10 +432,6 @@ export class ProcSource implements EventSource {
     return this.counter.counters();
   }
 
-  track(): void {
-    // Every process is visible in /proc: matching ones are traced by the filter already.
-  }
-
   private traceMatches(): void {
     const entries = [...this.known.values()];
     const matched = new Set(tracedSet(entries.map((e) => e.stat), this.filter));
