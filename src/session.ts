@@ -10,7 +10,9 @@ import {
   LOSS_COUNTER, LOSS_STAGES, processKey, type Counters, type EventSource, type FilterSpec, type LifecycleEvent, type LossStage,
   type LostRecord, type StreamRecord,
 } from './core/types';
-import { inferredExit, isDead, lookup, recoverFromProc, scanByKey, seedFromProc, StatsSampler } from './source/procfs';
+import { isDead, scanByKey } from './source/procfs';
+import { StatsSampler } from './source/procSampler';
+import { inferredExit, lookup, recoverFromProc, seedFromProc } from './source/procSeed';
 import type { Recorder } from './source/replay';
 
 const TICK_MS = 100;

@@ -1,14 +1,11 @@
-// /proc reader: seeds the table with processes already running, tells reconcile which
-// are alive, samples CPU and RSS, and polls as an event source for users without BPF.
+// Reading /proc: the stat parser, per-process details and whole scans. Seeding and healing
+// (procSeed.ts), the CPU/RSS sampler (procSampler.ts) and the polling source (procSource.ts) build on it.
 
 import * as fs from 'node:fs';
-import { matchComm } from '../core/filter';
-import { EventCounter } from '../core/counters';
-import { ExecTrigger, nativeWatcher, type WatcherFactory } from './execWatch';
-import { Counters, EventSource, ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, NS_PER_TICK, processKey } from '../core/types';
+import { NS_PER_TICK, processKey } from '../core/types';
 
 /** USER_HZ: /proc reports times in these ticks on every Linux ABI. */
-const TICKS_PER_SEC = 1e9 / NS_PER_TICK;
+export const TICKS_PER_SEC = 1e9 / NS_PER_TICK;
 
 export interface ProcInfo {
   pid: number; ppid: number; uid: number; comm: string; args: string[];
@@ -50,7 +47,7 @@ export function parseStat(text: string): ProcStat | null {
   return Number.isInteger(stat.pid) && Number.isInteger(stat.startTicks) ? stat : null;
 }
 
-function readText(file: string): string | null {
+export function readText(file: string): string | null {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch {
@@ -110,7 +107,7 @@ export function readProc(pid: number): ProcInfo | null {
   return infoFromStat(stat);
 }
 
-function infoFromStat(stat: ProcStat): ProcInfo | null {
+export function infoFromStat(stat: ProcStat): ProcInfo | null {
   const { pid } = stat;
   const status = readText(`/proc/${pid}/status`);
   const cmdline = readText(`/proc/${pid}/cmdline`);
@@ -138,7 +135,7 @@ function readExe(pid: number): string {
   }
 }
 
-function pids(): number[] {
+export function pids(): number[] {
   let names: string[];
   try {
     names = fs.readdirSync('/proc');
@@ -158,7 +155,7 @@ export function scanProc(): ProcInfo[] {
 }
 
 /** Cheap scan (stat files only) of every live process. */
-function scanStats(): ProcStat[] {
+export function scanStats(): ProcStat[] {
   const out: ProcStat[] = [];
   for (const pid of pids()) {
     const stat = readStat(pid);
@@ -172,381 +169,7 @@ export function scanByKey(): Map<string, ProcStat> {
   return new Map(scanStats().map((st) => [statKey(st), st]));
 }
 
-/** Which of `procs` the filter traces: comm matches, plus (followChildren) all their descendants. */
-export function tracedSet<T extends { pid: number; ppid: number; comm: string }>(procs: T[], filter: FilterSpec): T[] {
-  const traced = new Set(procs.filter((p) => matchComm(filter.patterns, p.comm)));
-  if (filter.followChildren) {
-    const children = new Map<number, T[]>();
-    for (const p of procs) {
-      if (p.pid === p.ppid) continue;
-      const list = children.get(p.ppid);
-      if (list) list.push(p);
-      else children.set(p.ppid, [p]);
-    }
-    // Breadth-first with a cursor: linear even under "*" (pid 1 and kthreadd have hundreds of children).
-    const queue = [...traced];
-    for (let i = 0; i < queue.length; i++) {
-      for (const child of children.get(queue[i].pid) ?? []) {
-        if (!traced.has(child)) {
-          traced.add(child);
-          queue.push(child);
-        }
-      }
-    }
-  }
-  return procs.filter((p) => traced.has(p));
-}
-
-/**
- * Seed events for what the filter traces in /proc now: an exec for each, and for a process
- * that is already dead (an unreaped zombie) its exit as /proc tells it. Filters on the stat
- * files first and reads status, cmdline and exe only for the matches: it runs at start-up
- * and on every filter change, on the UI's thread.
- */
-export function seedFromProc(filter: FilterSpec, now: number): LifecycleEvent[] {
-  const infos: ProcInfo[] = [];
-  const dead = new Map<string, ProcStat>();
-  for (const stat of tracedSet(scanStats(), filter)) {
-    const info = infoFromStat(stat);
-    if (!info) continue;
-    infos.push(info);
-    if (isDead(stat)) dead.set(statKey(stat), stat);
-  }
-  const out: LifecycleEvent[] = [];
-  for (const ev of seedEvents(infos, filter, now)) {
-    out.push(ev);
-    const stat = dead.get(processKey(ev.pid, ev.start));
-    if (stat) out.push({ ...inferredExit(ev, stat, now), seeded: true });
-  }
-  return out;
-}
-
-/**
- * Processes the filter traces that run now (not zombies) and are missing from `known`:
- * what a loss of events hid. Exec events flagged recovered, parents first.
- */
-export function recoverFromProc(filter: FilterSpec, known: (key: string) => boolean, now: number): ExecEvent[] {
-  const out: ExecEvent[] = [];
-  const stats = scanStats().filter((st) => !isDead(st));
-  for (const stat of tracedSet(stats, filter).sort((a, b) => a.startTicks - b.startTicks)) {
-    if (known(statKey(stat))) continue;
-    const info = infoFromStat(stat);
-    if (info) out.push({ ...execFromInfo(info, now), recovered: true });
-  }
-  return out;
-}
-
-/** How a process known by key stands in /proc now: alive, dead (a zombie, with its stat), or gone. */
-export function lookup(pid: number, key: string): { state: 'alive' | 'dead' | 'gone'; stat: ProcStat | null } {
-  const stat = readStat(pid);
-  if (!stat || statKey(stat) !== key) return { state: 'gone', stat: null };
-  return { state: isDead(stat) ? 'dead' : 'alive', stat };
-}
-
-/**
- * The exit of a process the kernel did not report: from a zombie's stat (status in wait(2)
- * form, field 52), or, when it is gone, 'vanished' with the status unknown.
- */
-export function inferredExit(
-  p: { pid: number; ppid: number; uid: number; comm: string; start: number; startedAt: number; cgroupId: string },
-  stat: ProcStat | null, now: number,
-): ExitEvent {
-  const status = stat?.exitStatus ?? null;
-  const zombie = stat !== null && status !== null && canReadStatus(p.uid);
-  return {
-    type: 'exit', time: now, pid: p.pid, ppid: stat?.ppid ?? p.ppid, tid: p.pid, uid: p.uid, comm: stat?.comm ?? p.comm,
-    start: p.start, startedAt: p.startedAt, cgroupId: p.cgroupId,
-    exitCode: zombie ? (status >> 8) & 0xff : 0, signal: zombie ? status & 0x7f : 0, coreDumped: zombie && (status & 0x80) !== 0,
-    durationMs: Math.max(0, now - p.startedAt),
-    cpuMs: stat ? ((stat.utimeTicks + stat.stimeTicks) * 1000) / TICKS_PER_SEC : 0,
-    inferred: stat !== null ? 'zombie' : 'vanished',
-    ...(stat !== null && !zombie ? { unknownStatus: true } : {}),
-  };
-}
-
-/** The kernel shows field 52 only to who may ptrace the process; others read 0. */
-function canReadStatus(uid: number): boolean {
-  const me = process.geteuid?.() ?? 0;
-  return me === 0 || me === uid;
-}
-
-/** Exec events (seeded: true) for the traced processes, oldest first so parents precede children. */
-export function seedEvents(procs: ProcInfo[], filter: FilterSpec, now: number): ExecEvent[] {
-  return tracedSet(procs, filter)
-    .sort((a, b) => a.start - b.start)
-    .map((p) => ({ ...execFromInfo(p, now), seeded: true }));
-}
-
-function execFromInfo(p: ProcInfo, now: number): ExecEvent {
-  return {
-    type: 'exec', time: now, pid: p.pid, ppid: p.ppid, tid: p.pid, uid: p.uid, comm: p.comm, start: p.start,
-    startedAt: p.startedAt, cgroupId: p.cgroupId, filename: p.filename, args: p.args, argsTruncated: false,
-  };
-}
-
-let pageKb: number | undefined;
-
-/**
- * statm counts pages. Node's os module does not expose the page size, so read it from our own
- * smaps ("KernelPageSize: 4 kB"); 4 KiB, the size on x86-64 and common arm64 kernels, if that fails.
- */
-function pageSizeKb(): number {
-  if (pageKb === undefined) {
-    let head = '';
-    try {
-      const fd = fs.openSync('/proc/self/smaps', 'r');
-      const buf = Buffer.alloc(4096);
-      head = buf.toString('utf8', 0, fs.readSync(fd, buf, 0, buf.length, 0));
-      fs.closeSync(fd);
-    } catch {
-      // keep the default
-    }
-    const match = /KernelPageSize:\s+(\d+) kB/.exec(head);
-    pageKb = match ? Number(match[1]) : 4;
-  }
-  return pageKb;
-}
-
-/** What a running process looks like now: CPU%, RSS, and its comm (prctl can rename it, as htop shows). */
-export interface LiveStats {
-  cpuPct: number;
-  rssKb: number;
-  comm: string;
-}
-
-/** CPU% from utime+stime between two calls, and RSS; keeps the previous sample per key. */
-export class StatsSampler {
-  private prev = new Map<string, { cpuTicks: number; at: number }>();
-
-  sample(rows: { pid: number; key: string }[], now: number): Map<string, LiveStats> {
-    const out = new Map<string, LiveStats>();
-    const next = new Map<string, { cpuTicks: number; at: number }>();
-    for (const { pid, key } of rows) {
-      const stat = readStat(pid);
-      // Gone, or the pid now belongs to a newer process: skip it.
-      if (!stat || processKey(pid, stat.startTicks * NS_PER_TICK) !== key) continue;
-      const statm = readText(`/proc/${pid}/statm`);
-      if (statm === null) continue;
-      const cpuTicks = stat.utimeTicks + stat.stimeTicks;
-      const before = this.prev.get(key);
-      next.set(key, { cpuTicks, at: now });
-      const cpuPct = before ? cpuPercent(cpuTicks - before.cpuTicks, now - before.at) : this.sinceStart(cpuTicks, stat, now);
-      out.set(key, {
-        cpuPct: Math.round(cpuPct * 10) / 10, // the precision top shows; finer is noise from tick sampling
-        rssKb: Number(statm.split(' ')[1]) * pageSizeKb(),
-        comm: stat.comm,
-      });
-    }
-    this.prev = next; // forgets keys not asked about, so memory follows the table
-    return out;
-  }
-
-  /** First sample of a process: its average since it started, as ps shows. */
-  private sinceStart(cpuTicks: number, stat: ProcStat, now: number): number {
-    return cpuPercent(cpuTicks, now - (bootTimeMs() + (stat.startTicks * 1000) / TICKS_PER_SEC));
-  }
-}
-
-function cpuPercent(ticks: number, elapsedMs: number): number {
-  if (!(elapsedMs > 0) || ticks < 0) return 0;
-  return ((ticks / TICKS_PER_SEC) * 1000 * 100) / elapsedMs;
-}
-
-interface Known {
-  stat: ProcStat;
-  info: ProcInfo | null;
-  traced: boolean;
-  /** When first caught inside execve (new name, no arguments yet): judged again on later scans. */
-  deferredAt?: number;
-}
-
-export interface ProcSourceOptions {
-  /** Poll period, ms (default 500). */
-  intervalMs?: number;
-  /** What scans on program starts: the addon's inotify watcher by default; a string says why there is none. */
-  watcher?: WatcherFactory | string;
-}
-
-/**
- * Polls /proc and turns differences between scans into events: on a timer, and at once
- * (throttled) when the file system shows a program starting, so short-lived processes are
- * seen too. Processes already running at start() or revealed by setFilter() are traced
- * silently: seeding them is the caller's job (seedEvents), exactly as with the kernel source.
- */
-export class ProcSource implements EventSource {
-  readonly kind = 'proc';
-  caveat: string;
-  private readonly intervalMs: number;
-  private readonly watcher: WatcherFactory | string;
-  private readonly trigger = new ExecTrigger(() => this.poll(false));
-  private filter: FilterSpec;
-  private readonly counter = new EventCounter();
-  private known = new Map<string, Known>();
-  private timer: NodeJS.Timeout | null = null;
-  private onEvents: ((events: LifecycleEvent[]) => void) | null = null;
-
-  constructor(filter: FilterSpec, opts: ProcSourceOptions = {}) {
-    this.filter = copyFilter(filter);
-    this.intervalMs = opts.intervalMs ?? 500;
-    // Known before start(): the CLI shows the caveat as soon as the source exists.
-    this.watcher = opts.watcher ?? nativeWatcher();
-    this.caveat = typeof this.watcher === 'string' ? this.pollOnlyCaveat('native addon not loaded') : this.triggeredCaveat();
-  }
-
-  private triggeredCaveat(): string {
-    return `polling /proc on program starts and every ${this.intervalMs / 1000}s: processes shorter than a few ms may be missed; exit status unknown`;
-  }
-
-  private pollOnlyCaveat(why: string): string {
-    return `polling /proc every ${this.intervalMs / 1000}s only (${why}): processes shorter than that are missed; exit status unknown`;
-  }
-
-  start(onEvents: (events: LifecycleEvent[]) => void): void {
-    if (this.timer) return;
-    this.onEvents = onEvents;
-    // The baseline is taken now, so a process started after start() returns is reported.
-    this.known = new Map(scanStats().map((stat) => [statKey(stat), { stat, info: null, traced: false }]));
-    this.traceMatches();
-    this.timer = setInterval(() => this.poll(), this.intervalMs);
-    this.timer.unref(); // a poller must never be what keeps the process alive
-    if (typeof this.watcher !== 'string') {
-      const why = this.trigger.start(this.watcher);
-      if (why !== null) this.caveat = this.pollOnlyCaveat(`no start trigger: ${why}`);
-    }
-  }
-
-  stop(): void {
-    this.trigger.stop();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    this.onEvents = null;
-  }
-
-  /** Processes that match now are traced from here on; traced ones stay traced (as in the kernel). */
-  setFilter(filter: FilterSpec): void {
-    this.filter = copyFilter(filter);
-    this.traceMatches();
-  }
-
-  counters(): Counters {
-    return this.counter.counters();
-  }
-
-  private traceMatches(): void {
-    const entries = [...this.known.values()];
-    const matched = new Set(tracedSet(entries.map((e) => e.stat), this.filter));
-    for (const entry of entries) {
-      if (entry.traced || !matched.has(entry.stat)) continue;
-      entry.info = infoFromStat(entry.stat);
-      entry.traced = entry.info !== null;
-    }
-  }
-
-  /** A full scan on the timer; on program starts, only what a start can have changed. */
-  private poll(full = true): void {
-    if (!this.onEvents) return;
-    const events = this.diff(full ? scanStats() : this.quickScan(), Date.now());
-    if (events.length === 0) return;
-    this.counter.add(events);
-    this.onEvents(events);
-  }
-
-  /**
-   * New and young processes (a fresh fork may exec, or be caught mid-exec) are read again;
-   * older ones keep their last stat and are only checked for presence. So a burst of starts
-   * costs per start, not per process on the machine; the timer's full scan sees the rest
-   * (an old process that execs in place, a reused pid).
-   */
-  private quickScan(): ProcStat[] {
-    const byPid = new Map<number, Known>();
-    for (const entry of this.known.values()) byPid.set(entry.stat.pid, entry);
-    const youngFrom = ((Date.now() - bootTimeMs()) / 1000) * TICKS_PER_SEC - YOUNG_TICKS;
-    const out: ProcStat[] = [];
-    for (const pid of pids()) {
-      const entry = byPid.get(pid);
-      const keep = entry !== undefined && entry.deferredAt === undefined && entry.stat.startTicks < youngFrom;
-      const stat = keep ? entry.stat : readStat(pid);
-      if (stat) out.push(stat);
-    }
-    return out;
-  }
-
-  private diff(stats: ProcStat[], now: number): LifecycleEvent[] {
-    const events: LifecycleEvent[] = [];
-    const current = new Map<string, Known>();
-    // Oldest first, so a parent is traced before its children are judged.
-    stats.sort((a, b) => a.startTicks - b.startTicks);
-    const tracedPids = new Set<number>();
-    for (const stat of stats) {
-      const key = statKey(stat);
-      const old = this.known.get(key);
-      const entry: Known = old ?? { stat, info: null, traced: false };
-      // A comm change on a known process is an exec in place; a deferred one is judged again.
-      const { deferredAt } = entry;
-      entry.deferredAt = undefined;
-      const deferred = deferredAt !== undefined;
-      const execd = deferred || (old !== undefined && old.stat.comm !== stat.comm);
-      entry.stat = stat;
-      if (entry.traced ? execd : this.wanted(stat, old === undefined || deferred, execd, tracedPids)) {
-        const info = infoFromStat(stat);
-        // Scans follow program starts closely enough to land inside execve, where a process
-        // preempted on a busy machine can stay for ms: look again on later scans (the trigger
-        // always scans again ~20 ms on) rather than report it without arguments, for a while.
-        if (info && midExec(info, stat) && now - (deferredAt ?? now) < MID_EXEC_GRACE_MS) {
-          entry.deferredAt = deferredAt ?? now;
-        } else {
-          entry.info = info;
-          entry.traced = entry.traced || info !== null;
-          if (info) events.push(execFromInfo(info, now));
-        }
-      }
-      if (entry.traced) tracedPids.add(stat.pid);
-      current.set(key, entry);
-    }
-    for (const [key, gone] of this.known) {
-      if (!current.has(key) && gone.traced && gone.info) events.push(exitFromKnown(gone.info, gone.stat, now));
-    }
-    this.known = current;
-    return events;
-  }
-
-  /** Mirrors the kernel filter: the comm matches at exec, or the parent is traced at fork. */
-  private wanted(stat: ProcStat, isNew: boolean, execd: boolean, tracedPids: Set<number>): boolean {
-    const matches = matchComm(this.filter.patterns, stat.comm);
-    if (!isNew) return execd && matches;
-    return matches || (this.filter.followChildren && tracedPids.has(stat.ppid));
-  }
-}
-
-/** Processes younger than this (1 s) are read again on every triggered scan. */
-const YOUNG_TICKS = TICKS_PER_SEC;
-
-/** How long a process may look mid-exec before it is reported as it is (it may have cleared its cmdline). */
-const MID_EXEC_GRACE_MS = 100;
-
-/**
- * The kernel renames a process before it copies the arguments of the new image: a live
- * process with a name but no cmdline is most likely inside execve (kernel threads have none
- * either: kthreadd, pid 2, is their parent).
- */
-function midExec(info: ProcInfo, stat: ProcStat): boolean {
-  return info.args.length === 0 && stat.state !== 'Z' && stat.pid !== 2 && stat.ppid !== 2;
-}
-
-function copyFilter(filter: FilterSpec): FilterSpec {
-  return { patterns: [...filter.patterns], followChildren: filter.followChildren };
-}
-
-function statKey(stat: ProcStat): string {
+/** The pairing key of a stat line (start in ticks, as the kernel events are keyed). */
+export function statKey(stat: ProcStat): string {
   return processKey(stat.pid, stat.startTicks * NS_PER_TICK);
-}
-
-/** /proc cannot tell how a process ended: status 0 flagged unknownStatus. */
-function exitFromKnown(p: ProcInfo, stat: ProcStat, now: number): ExitEvent {
-  return {
-    type: 'exit', time: now, pid: p.pid, ppid: stat.ppid, tid: p.pid, uid: p.uid, comm: stat.comm, start: p.start,
-    startedAt: p.startedAt, cgroupId: p.cgroupId, exitCode: 0, signal: 0, coreDumped: false,
-    durationMs: Math.max(0, now - p.startedAt), cpuMs: ((stat.utimeTicks + stat.stimeTicks) * 1000) / TICKS_PER_SEC,
-    unknownStatus: true,
-  };
 }

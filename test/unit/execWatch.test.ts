@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExecTrigger, execDirs, loaderDirs, Throttle } from '../../src/source/execWatch';
 import { loadAddon, type NativeExecWatcher } from '../../src/source/native';
-import { ProcSource } from '../../src/source/procfs';
+import { ProcSource } from '../../src/source/procSource';
 
 describe('Throttle', () => {
   afterEach(() => {

@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  inferredExit, isDead, lookup, parseStat, ProcInfo, ProcSource, ProcStat, readProc, readStat, recoverFromProc, scanByKey, scanProc,
-  seedEvents, seedFromProc, StatsSampler,
-} from '../../src/source/procfs';
+import { isDead, parseStat, ProcInfo, ProcStat, readProc, readStat, scanByKey, scanProc } from '../../src/source/procfs';
+import { StatsSampler } from '../../src/source/procSampler';
+import { inferredExit, lookup, recoverFromProc, seedEvents, seedFromProc } from '../../src/source/procSeed';
+import { ProcSource } from '../../src/source/procSource';
 import { ExecEvent, ExitEvent, LifecycleEvent, NS_PER_TICK, processKey } from '../../src/core/types';
 
 /** A stat line as the kernel writes it, with fields 3..52 after the comm. */
