@@ -340,8 +340,8 @@ export async function main(argv: string[]): Promise<number> {
 
 /**
  * The terminal can go away under any mode (a dropped SSH connection closes the pty): lifetop then ends
- * quietly. stderr's failures are a hang-up's only (the modes watch stdout themselves), and at exit the
- * dead terminal is let go, or Node 20 aborts trying to reset it.
+ * quietly. A write to stderr that meets the hang-up is not an error (the modes watch stdout themselves),
+ * and at exit the dead terminal is let go, or Node 20 aborts trying to reset its modes.
  */
 function guardStdio(): void {
   process.stderr.on('error', (err: NodeJS.ErrnoException) => {

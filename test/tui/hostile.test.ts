@@ -73,7 +73,7 @@ function expectCompleteRecording(file: string): void {
 
 /** What a headless run prints for the same failure: the UI must say the same, in one line. */
 function headlessError(args: string[]): string {
-  const r = spawnSync(process.execPath, [BIN, '--json', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [BIN, '--json', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
   expect(r.status).toBe(1);
   const lines = r.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
@@ -179,7 +179,8 @@ describe('Ctrl-Z and fg', () => {
 describe('no terminal', () => {
   it('refuses with stdout not a terminal before loading anything: one line, exit 2', () => {
     const rec = path.join(tmp, 'never-created.ndjson');
-    const r = spawnSync(process.execPath, [BIN, '--replay', FIXTURE, '--record', rec], { cwd: ROOT, encoding: 'utf8' });
+    // Before the check this ran the UI invisibly until killed: the timeout keeps a regression from hanging the suite.
+    const r = spawnSync(process.execPath, [BIN, '--replay', FIXTURE, '--record', rec], { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe(''); // no escape codes in the file
     const lines = r.stderr.trim().split('\n');
