@@ -1,11 +1,11 @@
 // The tracer under control: runtime filter changes, the ABI the decoder
 // assumes, clean detach on every exit path, and the non-root error.
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import type { LifecycleEvent } from '../../src/core/types';
+import { describe, expect, it, vi } from 'vitest';
+import type { StreamRecord } from '../../src/core/types';
 import { BpfSource } from '../../src/source/bpf';
 import {
-  BIN, bpfObjectsOf, bpfUnavailable, nobodyUnavailable, expectDetached, REAL_PYTHON, run, skipReason, sleep, startLifetop, stopLifetop,
+  BIN, bpfObjectsOf, bpfUnavailable, nobodyUnavailable, expectDetached, REAL_PYTHON, run, skipReason, startLifetop, stopLifetop,
 } from '../support/lifetop';
 
 const skip = skipReason(bpfUnavailable());
@@ -13,7 +13,7 @@ const skip = skipReason(bpfUnavailable());
 describe.skipIf(skip)('tracer control', () => {
 
   it('changes what arrives when the filter changes, without restarting', async () => {
-    const seen: LifecycleEvent[] = [];
+    const seen: StreamRecord[] = [];
     const src = new BpfSource({ filter: { patterns: ['sleep'], followChildren: false } });
     src.start((evs) => seen.push(...evs));
     try {
@@ -21,8 +21,9 @@ describe.skipIf(skip)('tracer control', () => {
       src.setFilter({ patterns: ['true'], followChildren: false });
       const b = await run('sleep', ['0.01']);
       const c = await run('true', []);
-      await sleep(300);
       const pids = (type: string) => seen.filter((e) => e.type === type).map((e) => e.pid);
+      // Events arrive in order: once c's exit is in, b's exec would be too.
+      await vi.waitFor(() => expect(pids('exit')).toContain(c.pid), { timeout: 10_000, interval: 50 });
       expect(pids('exec')).toContain(a.pid);
       expect(pids('exit')).toContain(a.pid);
       expect(pids('exec')).not.toContain(b.pid);
@@ -39,13 +40,15 @@ describe.skipIf(skip)('tracer control', () => {
       const before = src.counters();
       await run('true', []);
       await run(REAL_PYTHON, ['-c', 'pass']);
-      await sleep(100);
-      const after = src.counters();
-      expect(after.forks - before.forks).toBeGreaterThanOrEqual(2);
-      expect(after.execs - before.execs).toBeGreaterThanOrEqual(2);
-      expect(after.exits - before.exits).toBeGreaterThanOrEqual(2);
-      expect(after.tracedExecs - before.tracedExecs).toBeGreaterThanOrEqual(1);
-      expect(after.tracedExits - before.tracedExits).toBeGreaterThanOrEqual(1);
+      const after = await vi.waitFor(() => {
+        const now = src.counters();
+        expect(now.forks - before.forks).toBeGreaterThanOrEqual(2);
+        expect(now.execs - before.execs).toBeGreaterThanOrEqual(2);
+        expect(now.exits - before.exits).toBeGreaterThanOrEqual(2);
+        expect(now.tracedExecs - before.tracedExecs).toBeGreaterThanOrEqual(1);
+        expect(now.tracedExits - before.tracedExits).toBeGreaterThanOrEqual(1);
+        return now;
+      }, { timeout: 10_000, interval: 50 });
       expect(after.drops).toBe(0);
     } finally {
       src.stop();

@@ -12,7 +12,10 @@ const uvicornMissing = spawnSync('/usr/bin/python3', ['-c', 'import uvicorn'], {
   ? null : "Debian's python3-uvicorn is not installed";
 const skip = skipReason(bpfUnavailable() ?? uvicornMissing);
 
-interface SnapRow { pid: number; ppid: number; comm: string; label: string; state: string; signal: number | null; exit_code: number | null; args: string[] }
+interface SnapRow {
+  pid: number; ppid: number; comm: string; label: string; state: string; signal: number | null; exit_code: number | null; args: string[];
+  origin: string;
+}
 
 const APP = `async def app(scope, receive, send):
     if scope["type"] != "http":
@@ -53,13 +56,20 @@ async function waitListening(port: number): Promise<void> {
   throw new Error('uvicorn did not start listening');
 }
 
-function snapshot(file: string, seconds: number): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, '--snapshot', file, '--duration', String(seconds)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => resolve({ code, stderr }));
+/** `lifetop --snapshot FILE` for a while: ready once it says it is tracing, done when it has exited. */
+function snapshot(file: string, seconds: number): { ready: Promise<void>; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [BIN, '--snapshot', file, '--duration', String(seconds), '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+      if (stderr.includes('lifetop: tracing')) resolve();
+    });
+    void done.then(() => reject(new Error(`lifetop ended before tracing: ${stderr}`)));
   });
+  ready.catch(() => undefined); // a caller that only awaits done sees the failure there
+  return { ready, done };
 }
 
 function rowsFor(file: string, pids: number[]): SnapRow[] {
@@ -85,53 +95,45 @@ describe.skipIf(skip)('snapshot of a real uvicorn', () => {
       cwd: dir, stdio: 'ignore', detached: true,
     });
     await waitListening(port);
-    let workers: number[] = [];
-    for (let i = 0; i < 50 && workers.length < 2; i++) {
-      workers = childrenOf(uv.pid!).filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('spawn_main'));
+    for (let i = 0; ; i++) {
+      const workers = childrenOf(uv.pid!).filter((p) => fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('spawn_main'));
+      if (workers.length === 2) return { master: uv.pid!, workers };
+      if (i === 100) throw new Error(`uvicorn has ${workers.length} workers after 10 s, not 2`);
       await sleep(100);
     }
-    return { master: uv.pid!, workers };
   }
 
-  function expectUvicorn(rows: SnapRow[], master: number, workers: number[], state: string): void {
-    const m = rows.find((r) => r.pid === master);
-    expect(m, 'master row').toBeDefined();
-    expect(m!.label).toBe('uvicorn app:app master');
-    expect(m!.state).toBe(state);
+  function expectUvicorn(rows: SnapRow[], master: number, workers: number[], want: { state: string; origin: string }): void {
+    expect(workers).toHaveLength(2);
+    expect(rows.find((r) => r.pid === master), 'master row').toMatchObject({ label: 'uvicorn app:app master', ...want });
     for (const w of workers) {
-      const r = rows.find((x) => x.pid === w);
-      expect(r, `worker ${w} row`).toBeDefined();
-      expect(r!.ppid).toBe(master);
-      expect(r!.label).toBe('uvicorn app:app worker');
-      expect(r!.state).toBe(state);
+      expect(rows.find((x) => x.pid === w), `worker ${w} row`).toMatchObject({ ppid: master, label: 'uvicorn app:app worker', ...want });
     }
   }
 
   it('lists a uvicorn started before lifetop (seeded from /proc)', async () => {
     const { master, workers } = await startUvicorn();
-    expect(workers).toHaveLength(2);
     const file = path.join(dir, 'seeded.json');
-    const r = await snapshot(file, 1);
+    const r = await snapshot(file, 1).done;
     expect(r.code, r.stderr).toBe(0);
-    expectUvicorn(rowsFor(file, [master, ...workers]), master, workers, 'running');
+    expectUvicorn(rowsFor(file, [master, ...workers]), master, workers, { state: 'running', origin: 'seeded' });
   });
 
   it('lists a uvicorn started after lifetop (traced), then shows it killed', async () => {
     const file = path.join(dir, 'traced.json');
     const snap = snapshot(file, 4);
-    await sleep(1000);
+    await snap.ready;
     const { master, workers } = await startUvicorn();
-    expect(workers).toHaveLength(2);
-    const r = await snap;
+    const r = await snap.done;
     expect(r.code, r.stderr).toBe(0);
-    expectUvicorn(rowsFor(file, [master, ...workers]), master, workers, 'running');
+    expectUvicorn(rowsFor(file, [master, ...workers]), master, workers, { state: 'running', origin: 'event' });
 
     const killed = path.join(dir, 'killed.json');
     const next = snapshot(killed, 3);
-    await sleep(1200);
+    await next.ready;
     spawnSync('kill', ['-9', '--', `-${master}`]);
     uv = undefined;
-    expect((await next).code).toBe(0);
+    expect((await next.done).code).toBe(0);
     const rows = rowsFor(killed, [master, ...workers]);
     expect(rows).toHaveLength(3);
     for (const row of rows) {

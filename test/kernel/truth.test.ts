@@ -207,11 +207,15 @@ function openPids(evs: { type: string; pid: number; comm: string }[]): Set<numbe
   return open;
 }
 
-/** Freezes lifetop (SIGSTOP), overflows its small ring, starts and kills processes meanwhile, thaws it. */
-async function frozenStorm(pid: number, py: string): Promise<{ survivors: ChildProcess[]; killed: ChildProcess[]; before: ChildProcess }> {
+/**
+ * Freezes lifetop (SIGSTOP) once it has reported a first sleeper (`seen`), overflows its small ring,
+ * starts and kills processes meanwhile (that sleeper too, its exit lost in the overflow), thaws it.
+ */
+async function frozenStorm(
+  pid: number, py: string, seen: (pid: number) => Promise<unknown>,
+): Promise<{ survivors: ChildProcess[]; killed: ChildProcess[]; before: ChildProcess }> {
   const before = start(py, SLEEPER);
-  await until('the first sleeper', () => procState(before.pid!) !== null);
-  await sleep(300); // let lifetop's reader see it before the freeze (either way the result must hold)
+  await seen(before.pid!);
   process.kill(pid, 'SIGSTOP');
   await until('lifetop to stop', () => procState(pid) === 'T');
   try {
@@ -237,14 +241,19 @@ describe.skipIf(skip)('healing after lost events (consumer frozen, small ring ov
   it('--snapshot: reports the loss, recovers what started meanwhile, shows nothing dead as running', async () => {
     const py = python('ltflt-py');
     const file = path.join(dir, 'fault.json');
-    const run = snapshotRun(file, ['-f', 'ltflt-py', '--ring-size', '0.015625', '--duration', '8']);
+    const rec = path.join(dir, 'fault.ndjson'); // where to see what lifetop has read so far
+    const run = snapshotRun(file, ['-f', 'ltflt-py', '--ring-size', '0.015625', '--duration', '8', '--record', rec]);
     await run.ready;
-    const { survivors, killed, before } = await frozenStorm(run.child.pid!, py);
+    const recorded = (pid: number) => until(`lifetop to record the exec of ${pid}`, () => fs.existsSync(rec)
+      && fs.readFileSync(rec, 'utf8').split('\n').slice(0, -1) // whole lines only
+        .some((l) => { const r = JSON.parse(l) as { type: string; pid?: number }; return r.type === 'exec' && r.pid === pid; }));
+    const { survivors, killed, before } = await frozenStorm(run.child.pid!, py, recorded);
     expect(await run.done).toBe(0);
     const snap = readSnapshot(file);
     expect(snap.counters.lost_kernel_ring).toBeGreaterThan(0);
     for (const s of survivors) expect(rowOf(snap, s.pid!), `survivor ${s.pid}`).toMatchObject({ state: 'running' });
     expect(survivors.some((s) => rowOf(snap, s.pid!)?.origin === 'recovered')).toBe(true);
+    expect(rowOf(snap, before.pid!), 'the sleeper seen before the freeze').toBeDefined();
     for (const k of [...killed, before]) expect(rowOf(snap, k.pid!)?.state ?? 'absent', `killed ${k.pid}`).not.toBe('running');
     expect(ghosts(snap, 'ltflt-py')).toEqual([]);
   });
@@ -252,7 +261,8 @@ describe.skipIf(skip)('healing after lost events (consumer frozen, small ring ov
   it('--json: a lost record says where the gap is; recovered and inferred events close it', async () => {
     const py = python('ltfj-py');
     lt = await startLifetop(['--json', '-f', 'ltfj-py', '--ring-size', '0.015625']);
-    const { survivors, killed, before } = await frozenStorm(lt.child.pid!, py);
+    const { survivors, killed, before } = await frozenStorm(lt.child.pid!, py,
+      (pid) => waitFor(lt!, (e) => e.some((x) => x.type === 'exec' && x.pid === pid)));
     // Within a reconcile period of the thaw, the stream closes: every process it shows started
     // and not ended is alive (a dead one got its exit, observed or inferred), the survivors are there.
     const evs = await waitFor(lt, (e) => e.some((x) => x.type === ('lost' as string))

@@ -48,6 +48,8 @@ const visible = (s: string): string => s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) =>
 beforeAll(() => {
   if (!tmuxAvailable()) throw new Error('tmux is not installed (apt-get install tmux)');
   if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('lifetop is not built: run make');
+  // Every "all the fixture's rows" wait below is vacuous without execs in the fixture.
+  if (execPids.length === 0) throw new Error(`${FIXTURE} has no exec records`);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-tui-'));
 });
 
@@ -67,7 +69,9 @@ describe('lifetop UI in tmux', () => {
     const screen = await p.waitFor(allExecsShown, 'every exec pid of the fixture in the table');
     expect(screen).toMatch(/^ replay: /m);
     expect(screen).toMatch(/forks\/s/);
-    const logged = records.filter((r) => !(r.type === 'exec' && r.seeded)).slice(-5).filter((r) => r.type === 'exec');
+    // The log pane (10 lines at this size) shows the newest events: the execs among the last 8 are in view.
+    const logged = records.filter((r) => !(r.type === 'exec' && r.seeded)).slice(-8).filter((r) => r.type === 'exec');
+    expect(logged.length, 'the end of the fixture has execs').toBeGreaterThan(0);
     for (const r of logged) expect(screen).toContain(`EXEC ${r.pid}<-${r.ppid}`);
     expect(screen).toMatch(/ q quit /);
   });
@@ -128,7 +132,10 @@ describe('lifetop UI in tmux', () => {
     const screen = await p.waitFor(/saved \S+ \(\d+ rows\)/, 'the saved message');
     expect(screen).toContain(`saved ${target} (${shown.length} rows)`);
     const snap = JSON.parse(fs.readFileSync(target, 'utf8')) as { processes: { pid: number; state: string }[] };
+    expect(shown.length).toBeGreaterThan(0);
     expect(snap.processes.map((x) => x.pid)).toEqual(pidsOf(shown));
+    // Both states are on screen, so the state column is checked in both directions.
+    expect(new Set(snap.processes.map((x) => x.state))).toEqual(new Set(['running', 'exited']));
     snap.processes.forEach((x, i) => expect(/ run\s*$/.test(shown[i])).toBe(x.state === 'running'));
     expect(tableRows(screen)).toEqual(shown);
     expect(screen).not.toMatch(/EXITED/);
@@ -145,11 +152,13 @@ describe('lifetop UI in tmux', () => {
     p.send('Tab'); // the log has focus now: scroll back until the event is in view
     for (let i = 0; i < records.length && !p.screen().includes(logLine); i++) p.send('Up');
     expect(p.screen()).toContain(logLine);
-    const arg = hostile!.args!.find((a) => /\n/.test(a));
-    if (arg) expect(screen).toContain(visible(arg).slice(0, 20));
+    const arg = hostile!.args?.find((a) => /\n/.test(a));
+    expect(arg, 'the hostile exec has an argument with a newline').toBeDefined();
+    expect(screen).toContain(visible(arg!).slice(0, 20));
     expect(screen).toMatch(/^ replay: .* running/m); // the status bar survived the \x1b[2J
     expect(screen).toMatch(/^\s+PID\s+PPID/m);
-    if (hostile!.comm.includes('{bold}')) expect(screen).toContain('{bold}');
+    expect(hostile!.comm, 'the hostile comm holds a blessed tag').toContain('{bold}');
+    expect(row).toContain('{bold}'); // shown as text, not applied
   });
 
   it('adapts to resizing 80x24 -> 60x15 -> 80x24 without dying', async () => {

@@ -101,11 +101,14 @@ describe('ExecWatcher (native)', () => {
     open.push(watcher);
     expect(watcher.watched).toBe(1);
     touchAll(dir, 200); // one turn of the JS loop: the watcher can only queue one call
-    await vi.waitFor(() => expect(calls).toBeGreaterThan(0));
-    await new Promise((r) => setTimeout(r, 50));
-    const { events, notifies } = watcher.stats();
-    expect(events).toBeGreaterThanOrEqual(200);
-    expect(calls).toBe(notifies);
+    // Every open read by the watcher, and every call it queued made: nothing more can come.
+    const { notifies } = await vi.waitFor(() => {
+      const stats = watcher.stats();
+      expect(stats.events).toBeGreaterThanOrEqual(200);
+      expect(calls).toBeGreaterThan(0);
+      expect(calls).toBe(stats.notifies);
+      return stats;
+    }, { timeout: 5_000 });
     expect(notifies).toBeLessThanOrEqual(2);
   });
 
@@ -113,11 +116,21 @@ describe('ExecWatcher (native)', () => {
     const dir = tempDir();
     let calls = 0;
     const watcher = new (loadAddon().ExecWatcher)([dir], () => calls++);
+    // A second watcher on the same directory, left open: once it has read the opens and called JS,
+    // the closed one would have been woken by the same opens.
+    let witnessCalls = 0;
+    const witness = new (loadAddon().ExecWatcher)([dir], () => witnessCalls++);
+    open.push(witness);
     watcher.close();
     watcher.close();
     touchAll(dir, 10);
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => {
+      expect(witness.stats().events).toBeGreaterThanOrEqual(10);
+      expect(witnessCalls).toBe(witness.stats().notifies);
+      expect(witnessCalls).toBeGreaterThan(0);
+    }, { timeout: 5_000 });
     expect(calls).toBe(0);
+    expect(watcher.stats().events).toBe(0);
   });
 });
 

@@ -309,11 +309,25 @@ describe('ProcSource', () => {
       }
     });
     sources.push(source);
-    const until = (pred: (e: LifecycleEvent) => boolean) => {
+    const until = (pred: (e: LifecycleEvent) => boolean, timeoutMs = 10_000) => {
       const seen = events.find(pred);
-      return seen ? Promise.resolve(seen) : new Promise<LifecycleEvent>((resolve) => waiters.push({ pred, resolve }));
+      if (seen) return Promise.resolve(seen);
+      return new Promise<LifecycleEvent>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pred}; events so far:\n`
+          + events.map((e) => `${e.type} ${e.pid} ${e.comm}`).join('\n'))), timeoutMs);
+        waiters.push({ pred, resolve: (e) => { clearTimeout(timer); resolve(e); } });
+      });
     };
     return { events, until };
+  }
+
+  /** Resolves once pid runs the program named comm (a child spawned by node is node until it execs). */
+  async function execd(pid: number, comm: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (readStat(pid)?.comm !== comm) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pid} to exec ${comm}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   it('reports a new matching process and its exit', async () => {
@@ -355,7 +369,7 @@ describe('ProcSource', () => {
 
   it('traces matching processes that were running at start silently, and reports their exit', async () => {
     const child = run('sleep', ['1']);
-    await new Promise((r) => setTimeout(r, 200));
+    await execd(child.pid!, 'sleep'); // running as sleep before the source starts
     const source = new ProcSource({ patterns: ['sleep'], followChildren: false }, { intervalMs: 100 });
     const { events, until } = collect(source);
     await until((e) => e.type === 'exit' && e.pid === child.pid);
@@ -363,22 +377,37 @@ describe('ProcSource', () => {
   }, 20_000);
 
   it('traces what a new filter matches from then on', async () => {
-    const source = new ProcSource({ patterns: ['nothing-here'], followChildren: false }, { intervalMs: 100 });
-    const { until } = collect(source);
-    const child = run('sleep', ['1']);
-    await new Promise((r) => setTimeout(r, 300));
-    source.setFilter({ patterns: ['sleep'], followChildren: false });
-    const ended = await until((e) => e.type === 'exit' && e.pid === child.pid);
-    expect(ended.comm).toBe('sleep');
+    // A matching process the source saw start under a filter that did not match it: started after
+    // the source, then a marker (named like the old filter) started and reported, so a scan saw both.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-proc-'));
+    fs.symlinkSync('/bin/sleep', path.join(dir, 'nothing-here'));
+    try {
+      const source = new ProcSource({ patterns: ['nothing-here'], followChildren: false }, { intervalMs: 100 });
+      const { events, until } = collect(source);
+      const child = run('sleep', ['2']);
+      await execd(child.pid!, 'sleep');
+      const marker = run(path.join(dir, 'nothing-here'), ['0.5']);
+      await until((e) => e.type === 'exec' && e.pid === marker.pid);
+      expect(events.some((e) => e.pid === child.pid)).toBe(false);
+      source.setFilter({ patterns: ['sleep'], followChildren: false });
+      const ended = await until((e) => e.type === 'exit' && e.pid === child.pid);
+      expect(ended.comm).toBe('sleep');
+      // Traced from the filter change on, silently: the caller seeds it, as with the kernel source.
+      expect(events.filter((e) => e.pid === child.pid).map((e) => e.type)).toEqual(['exit']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 20_000);
 
   it('does not keep the process alive and stops delivering after stop()', async () => {
     const source = new ProcSource({ patterns: ['sleep'], followChildren: false }, { intervalMs: 100 });
     const { events } = collect(source);
     source.stop();
+    // A twin left running sees the whole life of the child: the stopped source had the same chances.
+    const twin = collect(new ProcSource({ patterns: ['sleep'], followChildren: false }, { intervalMs: 100 }));
     const child = run('sleep', ['0.3']);
-    await new Promise((resolve) => child.on('exit', resolve));
-    await new Promise((r) => setTimeout(r, 300));
+    await twin.until((e) => e.type === 'exec' && e.pid === child.pid);
+    await twin.until((e) => e.type === 'exit' && e.pid === child.pid);
     expect(events.filter((e) => e.pid === child.pid)).toEqual([]);
   }, 20_000);
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProcessTable } from '../../src/model/processTable';
 import { FilterSpec, LostRecord, RecordingHeader, StreamRecord } from '../../src/core/types';
 import { formatEvent, formatHeader, RecordingError } from '../../src/core/ndjson';
@@ -79,7 +79,7 @@ function tableFrom(batches: StreamRecord[][]): ProcessTable {
  * children (exit 0, exit 3), each running `sh -c true`; a sleeper killed by SIGKILL; a
  * shell started through a symlink with a hostile name, whose child ran `sleep 0.3`.
  */
-const JOBS = '/tmp/tmp.AQ1qrvKTOK/jobs.py';
+const JOBS = '$WORK/jobs.py';
 const RECORDED_TABLE = [
   { key: '20264:127696', state: 'running', exitCode: null, signal: null, label: 'uvicorn app:app master' },
   { key: '20266:127712', state: 'running', exitCode: null, signal: null, label: "-c 'from multiprocessing.resource_tracker i…'" },
@@ -92,16 +92,33 @@ const RECORDED_TABLE = [
   { key: '20273:127949', state: 'exited', exitCode: 0, signal: 0, label: 'sh -c true' },
   { key: '20274:127949', state: 'exited', exitCode: 0, signal: 9, label: "-c 'import time; time.sleep(60)'" },
   { key: '20275:127949', state: 'exited', exitCode: 0, signal: 0,
-    label: '/tmp/tmp.AQ1qrvKTOK/\u001b[2J{bold}\u0007 -c sleep 0.3 evil\nline\u001b[31m{red-fg}' },
+    label: '$WORK/\u001b[2J{bold}\u0007 -c sleep 0.3 evil\nline\u001b[31m{red-fg}' },
   { key: '20276:127949', state: 'exited', exitCode: 0, signal: 0, label: 'sleep 0.3' },
 ];
+
+/**
+ * The temporary directory the recording was made in (mktemp -d, a new name each time): record-session.sh
+ * runs `python3 $WORK/jobs.py $WORK`. Labels under it are compared as `$WORK/...`.
+ */
+function workDir(file: string): string {
+  const jobs = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { type: string; args?: string[] })
+    .find((r) => r.type === 'exec' && r.args?.[1]?.endsWith('/jobs.py'));
+  expect(jobs?.args, 'the recording has the exec of jobs.py').toBeDefined();
+  const work = jobs!.args![2];
+  expect(jobs!.args![1]).toBe(`${work}/jobs.py`);
+  expect(work).toMatch(/^\/\S+$/);
+  return work;
+}
 
 describe('the real recording', () => {
   it('replays into the table that session had', async () => {
     const { batches, warnings } = await replay(RECORDING);
     expect(warnings).toEqual([]);
+    const work = workDir(RECORDING);
     const rows = tableFrom(batches).view({ sort: { column: 'pid', descending: false }, query: '', showExited: true }, Infinity);
-    expect(rows.map((r) => ({ key: r.key, state: r.state, exitCode: r.exitCode, signal: r.signal, label: r.label })))
+    const unworked = (label: string) => (label.startsWith(`${work}/`) ? `$WORK${label.slice(work.length)}` : label);
+    expect(rows.map((r) => ({ key: r.key, state: r.state, exitCode: r.exitCode, signal: r.signal, label: unworked(r.label) })))
       .toEqual(RECORDED_TABLE);
     expect(rows.find((r) => r.pid === 20275)!.comm).toBe('\u001b[2J{bold}\u0007');
     expect(rows.find((r) => r.pid === 20267)!.ppid).toBe(20264);
@@ -220,12 +237,12 @@ describe('ReplaySource', () => {
   });
 
   it('stops on stop(): done resolves and nothing more arrives', async () => {
-    const file = write('slow.ndjson', [exec(1, 1, { time: at(10) }), exec(2, 1, { time: at(40) })].map(formatEvent));
+    const file = write('slow.ndjson', [exec(1, 1, { time: at(10) }), exec(2, 1, { time: at(3610) })].map(formatEvent));
     const source = new ReplaySource(file, { speed: 'realtime', onBadLine: 'skip', warn: () => undefined });
     const got: number[] = [];
     source.start((batch) => got.push(...batch.map(pidOf)));
-    await new Promise((r) => setTimeout(r, 100));
-    source.stop();
+    await vi.waitFor(() => expect(got).toEqual([1]), { timeout: 5_000 }); // the first event, at once
+    source.stop(); // while it waits an hour (of recorded time) for the second
     await source.done;
     expect(got).toEqual([1]);
   });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventLog } from '../../src/model/eventLog';
 import { ProcessTable } from '../../src/model/processTable';
 import { Rates } from '../../src/model/rates';
@@ -29,7 +29,10 @@ class FakeSession extends EventEmitter implements UiSession {
   readonly log = new EventLog(100);
   filter: FilterSpec = { patterns: ['python*'], followChildren: true };
   readonly filters: FilterSpec[] = [];
+  /** How often the UI asked for the time: its frame scheduler asks once per tick. */
+  nowCalls = 0;
   now(): number {
+    this.nowCalls++;
     return T0;
   }
   setFilter(spec: FilterSpec): void {
@@ -129,6 +132,12 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   if (!cond()) throw new Error(`timed out waiting for ${what}`);
 }
 
+/** Resolves once the UI's frame scheduler has ticked n more times. */
+async function ticks(s: FakeSession, n: number): Promise<void> {
+  const target = s.nowCalls + n;
+  await until(() => s.nowCalls >= target, `${n} scheduler ticks`);
+}
+
 let running: Promise<number> | null = null;
 let term: Term | null = null;
 
@@ -167,9 +176,9 @@ describe('runUi', () => {
     const s = new FakeSession();
     const t = start(s);
     await until(() => /^\s+PID /m.test(t.screen()), 'first frame');
-    await settle(300);
+    await ticks(s, 2); // whatever the first frame left to draw is drawn
     const idle = t.written().length;
-    await settle(400); // four scheduler ticks with nothing new
+    await ticks(s, 4); // four scheduler ticks with nothing new
     expect(t.written().length).toBe(idle);
     s.feed([exec(777, 'python3', ['python3', 'fresh.py'])]);
     await until(() => t.screen().includes('fresh.py'), 'the new row');
@@ -290,17 +299,28 @@ describe('runUi', () => {
   });
 
   it('restoreTerminal() from a signal handler restores at once, is idempotent, and stops drawing', async () => {
-    const s = new FakeSession();
-    const t = start(s);
-    await until(() => /^\s+PID /m.test(t.screen()), 'first frame');
-    restoreTerminal();
-    restoreTerminal();
-    expect(t.written()).toContain('\x1b[?1049l');
-    expect(t.screen()).not.toMatch(/PID/); // back on the main screen
-    s.feed([exec(99, 'python3', ['python3', 'late.py'])]);
-    await settle(300);
-    expect(t.written()).not.toContain('late.py');
-    expect(await running).toBe(0); // the UI is over once its terminal is gone
-    running = null;
+    // The frame scheduler on a clock the test moves: after the end, any amount of time can be let pass.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const s = new FakeSession();
+      const t = start(s);
+      await until(() => /^\s+PID /m.test(t.screen()), 'first frame');
+      expect(vi.getTimerCount(), 'the frame scheduler').toBe(1);
+      restoreTerminal();
+      restoreTerminal();
+      expect(t.written()).toContain('\x1b[?1049l');
+      expect(t.screen()).not.toMatch(/PID/); // back on the main screen
+      s.feed([exec(99, 'python3', ['python3', 'late.py'])]);
+      expect(await running).toBe(0); // the UI is over once its terminal is gone
+      running = null;
+      expect(vi.getTimerCount(), 'the frame scheduler, stopped').toBe(0);
+      const asked = s.nowCalls;
+      vi.advanceTimersByTime(1_000); // ten frames
+      await new Promise((r) => setImmediate(r)); // let any write it made land
+      expect(s.nowCalls).toBe(asked);
+      expect(t.written()).not.toContain('late.py');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -51,15 +51,24 @@ describe('computeLayout', () => {
   });
 
   it('never drops panes in the wrong order as the height shrinks', () => {
-    let sawNoSparks = false;
-    for (let h = 60; h >= 1; h--) {
-      const l = computeLayout(80, h);
-      if (!l.sparks) sawNoSparks = true;
-      if (sawNoSparks) expect(l.sparks, `h=${h}`).toBeNull();
-      if (l.log === null) expect(l.sparks, `h=${h}`).toBeNull();
-      if (h >= 3) expect([l.status.height, l.hint.height, l.table.height].every((n) => n > 0), `h=${h}`).toBe(true);
+    const heights = Array.from({ length: 60 }, (_, i) => 60 - i); // 60 down to 1
+    const layouts = heights.map((h) => computeLayout(80, h));
+    const hasSparks = layouts.map((l) => l.sparks !== null);
+    const hasLog = layouts.map((l) => l.log !== null);
+    // The range covers both drops: everything at the top, neither optional pane at the bottom.
+    expect([hasSparks[0], hasLog[0], hasSparks[59], hasLog[59]]).toEqual([true, true, false, false]);
+    // Each is shown down to some height and never again below it; the sparklines go first.
+    const sparksGone = hasSparks.indexOf(false);
+    const logGone = hasLog.indexOf(false);
+    expect(hasSparks.slice(sparksGone), `sparklines back below h=${heights[sparksGone]}`).not.toContain(true);
+    expect(hasLog.slice(logGone), `log back below h=${heights[logGone]}`).not.toContain(true);
+    expect(sparksGone).toBeLessThan(logGone);
+    layouts.forEach((l, i) => {
+      const h = heights[i];
       expectTiled(l);
-    }
+      // Status, table and hint all keep a line down to 3 rows.
+      expect(h < 3 || [l.status.height, l.hint.height, l.table.height].every((n) => n > 0), `h=${h}`).toBe(true);
+    });
   });
 
   it('survives degenerate sizes', () => {
