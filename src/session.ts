@@ -7,7 +7,7 @@ import { EventLog } from './model/eventLog';
 import { ProcessTable } from './model/processTable';
 import { Rates } from './model/rates';
 import {
-  LOSS_COUNTER, LOSS_STAGES, processKey, type Counters, type EventSource, type FilterSpec, type LifecycleEvent, type LossStage,
+  isFollowing, LOSS_COUNTER, LOSS_STAGES, processKey, type Counters, type EventSource, type FilterSpec, type LifecycleEvent, type LossStage,
   type LostRecord, type StreamRecord,
 } from './core/types';
 import { isDead, scanByKey } from './source/procfs';
@@ -181,7 +181,7 @@ export class Session extends EventEmitter {
     const seeds = seedFromProc(this.filter, now);
     const ended = new Set(seeds.filter((e) => e.type === 'exit').map((e) => processKey(e.pid, e.start)));
     const live = seeds.filter((e) => e.type === 'exec' && !ended.has(processKey(e.pid, e.start)));
-    this.source.track?.(live);
+    if (isFollowing(this.source)) this.source.track(live);
     const verified: LifecycleEvent[] = [];
     for (const ev of live) {
       const seen = lookup(ev.pid, processKey(ev.pid, ev.start));
@@ -289,7 +289,7 @@ export class Session extends EventEmitter {
     if (heal !== null) {
       this.healedLoss = heal;
       const found = recoverFromProc(this.filter, (key) => this.table.get(key) !== undefined, now);
-      this.source.track?.(found);
+      if (isFollowing(this.source)) this.source.track(found);
       out.push(...found);
     }
     if (out.length === 0) return;

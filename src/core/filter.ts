@@ -54,6 +54,15 @@ export function matchComm(patterns: string[], comm: string): boolean {
   return false;
 }
 
+/**
+ * The kernel's rule for what becomes traced, in one place for the sources that mirror it (/proc
+ * polling, replay): a process whose comm matches at exec, or, following children, one forked by
+ * a traced parent. A traced process stays traced until it exits.
+ */
+export function becomesTraced(filter: { patterns: string[]; followChildren: boolean }, comm: string, parentTraced: boolean): boolean {
+  return matchComm(filter.patterns, comm) || (filter.followChildren && parentTraced);
+}
+
 export function formatFilter(patterns: string[]): string {
   return patterns.join(',');
 }

@@ -141,17 +141,24 @@ export interface EventSource {
   setFilter(filter: FilterSpec): void;
   /** Cumulative counters: the kernel's, or (replay, /proc) derived from the events delivered. */
   counters(): Counters;
-  /**
-   * Only for sources that must be told (the kernel's traced set): follow these already-running
-   * processes (pid and start, ns) so their exits arrive. /proc and replay see everything they can.
-   */
-  track?(procs: { pid: number; start: number }[]): void;
   /** A fault that stopped delivery (the kernel source's poll thread failed), or null. */
   fault?(): string | null;
   /** Resolves when a finite source (replay) has delivered everything. */
   readonly done?: Promise<void>;
   /** One line shown to the user about the source's limits, e.g. /proc misses short-lived processes. */
   readonly caveat?: string;
+}
+
+/**
+ * A source that must be told to follow already-running processes (pid and start, ns) so their
+ * exits arrive: the kernel's traced set. /proc and replay see everything they can; they are not this.
+ */
+export interface FollowingSource extends EventSource {
+  track(procs: { pid: number; start: number }[]): void;
+}
+
+export function isFollowing(source: EventSource): source is FollowingSource {
+  return typeof (source as Partial<FollowingSource>).track === 'function';
 }
 
 /** Conversion between /proc's clock ticks and the kernel's boot ns (pairing key). */

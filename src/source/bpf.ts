@@ -1,6 +1,6 @@
 // The kernel source: wraps the native Tracer and decodes its packed batches
 // (u32 length + record, 8-byte aligned) into LifecycleEvents.
-import type { Counters, EventSource, FilterSpec, LifecycleEvent, StreamRecord } from '../core/types';
+import type { Counters, FilterSpec, FollowingSource, LifecycleEvent, StreamRecord } from '../core/types';
 import { loadAddon, type AbiLayout, type NativeAddon, type NativeTracer, type TracerStats } from './native';
 
 /** Record layout the decoder assumes; test/unit checks it against the C structs (abi()). */
@@ -113,7 +113,7 @@ export interface BpfOptions {
   exitProgram?: 'auto' | 'live' | 'group_dead';
 }
 
-export class BpfSource implements EventSource {
+export class BpfSource implements FollowingSource {
   readonly kind = 'bpf' as const;
   private readonly tracer: NativeTracer;
   private readonly bootEpochMs: number;

@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import { EventCounter } from '../core/counters';
-import { matchComm } from '../core/filter';
+import { becomesTraced, matchComm } from '../core/filter';
 import { Counters, EventSource, ExitEvent, FilterSpec, LifecycleEvent } from '../core/types';
 import { ExecTrigger, nativeWatcher, type WatcherFactory } from './execWatch';
 import { bootTimeMs, infoFromStat, pids, ProcInfo, ProcStat, readStat, scanStats, statKey, TICKS_PER_SEC } from './procfs';
@@ -169,9 +169,8 @@ export class ProcSource implements EventSource {
 
   /** Mirrors the kernel filter: the comm matches at exec, or the parent is traced at fork. */
   private wanted(stat: ProcStat, isNew: boolean, execd: boolean, tracedPids: Set<number>): boolean {
-    const matches = matchComm(this.filter.patterns, stat.comm);
-    if (!isNew) return execd && matches;
-    return matches || (this.filter.followChildren && tracedPids.has(stat.ppid));
+    if (!isNew) return execd && matchComm(this.filter.patterns, stat.comm); // an exec in place
+    return becomesTraced(this.filter, stat.comm, tracedPids.has(stat.ppid));
   }
 }
 
