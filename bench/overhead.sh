@@ -39,7 +39,7 @@ run_traced() {
   local got
   if [ "$name" = lifetop ]; then got=$(grep -c '"type":"exec","time":"[^"]*","pid":[0-9]*,"ppid":[0-9]*,"uid":[0-9]*,"comm":"true"' "$OUT/$name.out" || true)
   else got=$(grep -cE '^(\S+\s+)?true\s' "$OUT/$name.out" || true); fi
-  local drops; drops=$(grep -o 'drops=[0-9]*' "$OUT/$name.err" | tail -1 | cut -d= -f2 || true)
+  local drops; drops=$(grep -oE '(drops|kernel_ring)=[0-9]+' "$OUT/$name.err" | tail -1 | cut -d= -f2 || true)
   awk -v n="$name" -v s="$spawned" -v t="$secs" -v g="$got" -v k="$ticks" -v tck="$TCK" -v b="$bns" -v d="${drops:-n/a}" -v st="$t0" 'BEGIN {
     printf "%-10s %8.0f/s %9d %9d %6.2f%% %10.1f ms %10.1f ms %6s %8.0f ms\n", n, s / t, s, g, (s - g) * 100 / s, k * 1000 / tck * 1000 / s, b / 1e6 * 1000 / s, d, st * 1000 / tck }'
 }
