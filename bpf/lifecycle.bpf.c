@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lifecycle.bpf.c: fork/exec/exit of processes, filtered in the kernel by comm
  * pattern and by descent, sent to userspace through one ring buffer; per-CPU
- * counters for everything (traced or not) feed the rate sparklines. */
+ * counters for everything (traced or not) feed the rate sparklines. Fatal signals
+ * and OOM kills of traced processes are remembered until their exit says why. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -48,6 +49,24 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Why a traced process is dying, kept from the fatal signal (or OOM mark) until its exit. */
+struct lt_pending {
+	__u64 start_ticks;        /* whose: a reused pid never inherits a reason */
+	__u64 oom_rss_kb;
+	__u32 signal;
+	__u32 reason;             /* enum lt_exit_reason */
+	__u32 sender_pid;
+	__u32 sender_uid;
+	char sender_comm[LT_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LT_PENDING_MAX);
+	__type(key, __u32);
+	__type(value, struct lt_pending);
+} pending SEC(".maps");
+
 /* Exec records are too big for the BPF stack: build them here, send only the used part. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -55,6 +74,10 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lt_exec);
 } exec_heap SEC(".maps");
+
+/* ---- settings (set by userspace before load) ---- */
+
+const volatile __u32 page_kb = 4; /* page size in KiB: RSS counters count pages */
 
 /* ---- helpers ---- */
 
@@ -241,6 +264,152 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	return 0;
 }
 
+/* ---- why it ends: fatal signals and OOM kills of traced processes ---- */
+
+/* Before 6.2, mm->rss_stat was a struct of atomic counters; since, percpu_counters. */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[NR_MM_COUNTERS];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+/* A fatal outcome: SIGKILL, or a signal whose default action ends the process while the
+ * target leaves it at SIG_DFL (a handled SIGTERM is not the end). */
+static __always_inline int is_fatal(struct task_struct *task, int sig)
+{
+	struct sighand_struct *sh;
+	void *handler = (void *)1;
+	const char *at;
+
+	if (sig == LT_SIGKILL)
+		return 1;
+	if (sig < 1 || sig > LT_NSIG || (LT_SIG_NOT_FATAL & LT_SIGBIT(sig)))
+		return 0;
+	sh = BPF_CORE_READ(task, sighand);
+	if (!sh)
+		return 0;
+	/* action[sig - 1]: CO-RE gives action[0]'s place and the element size */
+	at = (const char *)&sh->action[0].sa.sa_handler +
+	     ((sig - 1) & (LT_NSIG - 1)) * bpf_core_type_size(struct k_sigaction);
+	bpf_probe_read_kernel(&handler, sizeof(handler), at);
+	return handler == NULL; /* SIG_DFL */
+}
+
+/* Resident pages the way get_mm_rss() counts them (file + anon + shmem), in KiB. The
+ * percpu counters' shared part only: close enough for "how big was it". */
+static __always_inline __u64 rss_kb(struct task_struct *task)
+{
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	__s64 pages;
+
+	if (!mm)
+		mm = BPF_CORE_READ(task, signal, oom_mm); /* already past exit_mm */
+	if (!mm)
+		return 0;
+	if (bpf_core_type_exists(struct mm_rss_stat___pre62)) {
+		struct mm_struct___pre62 *old = (void *)mm;
+
+		pages = BPF_CORE_READ(old, rss_stat.count[MM_FILEPAGES].counter) +
+			BPF_CORE_READ(old, rss_stat.count[MM_ANONPAGES].counter) +
+			BPF_CORE_READ(old, rss_stat.count[MM_SHMEMPAGES].counter);
+	} else {
+		pages = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count) +
+			BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count) +
+			BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
+	}
+	return pages > 0 ? pages * page_kb : 0;
+}
+
+/* Fires for every signal sent, after the kernel decided its fate. Remember the last
+ * fatal one a traced process got and who sent it: the exit reports it if it is the
+ * signal the process died of. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	struct lt_pending p = {};
+	struct task_struct *sender;
+	__u32 tgid;
+	int kernel;
+
+	if (result != TRACE_SIGNAL_DELIVERED || !is_fatal(task, sig))
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	p.start_ticks = start_ticks(task);
+	if (!is_traced(tgid, p.start_ticks))
+		return 0;
+	p.signal = sig;
+	/* From the kernel: SEND_SIG_PRIV, or a positive si_code (SI_KERNEL, fault codes such
+	 * as SEGV_MAPERR) that no other process may send. SEND_SIG_NOINFO (NULL), SI_USER,
+	 * SI_TKILL, SI_QUEUE: a process asked, and it is the one running now. Negative codes
+	 * are not trusted to mean the kernel (rt_sigqueueinfo may send them): a posix timer's
+	 * SI_TIMER names whatever process its interrupt found running. */
+	if ((unsigned long)info == LT_SEND_SIG_PRIV)
+		kernel = 1;
+	else
+		kernel = info && BPF_CORE_READ(info, si_code) > 0;
+	if (kernel) {
+		p.reason = LT_REASON_SIGNAL_KERNEL;
+	} else {
+		sender = (struct task_struct *)bpf_get_current_task(); /* _btf() needs 5.11 */
+		p.reason = LT_REASON_SIGNAL_USER;
+		p.sender_pid = BPF_CORE_READ(sender, tgid);
+		p.sender_uid = BPF_CORE_READ(sender, cred, uid.val);
+		BPF_CORE_READ_STR_INTO(&p.sender_comm, sender, group_leader, comm);
+	}
+	bpf_map_update_elem(&pending, &tgid, &p, BPF_ANY);
+	return 0;
+}
+
+/* The OOM killer chose this task (right after sending it SIGKILL): the same SIGKILL, now
+ * known to be the OOM killer's, with the RSS that got it chosen. A task already dying of
+ * another fatal signal is marked too (to reach memory reserves), not killed: that signal
+ * stays the reason. */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(handle_oom, struct task_struct *task, uid_t uid)
+{
+	struct lt_pending p = {}, *old;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	p.start_ticks = start_ticks(task);
+	if (!is_traced(tgid, p.start_ticks))
+		return 0;
+	old = bpf_map_lookup_elem(&pending, &tgid);
+	if (old && old->start_ticks == p.start_ticks &&
+	    !(old->reason == LT_REASON_SIGNAL_KERNEL && old->signal == LT_SIGKILL))
+		return 0;
+	p.signal = LT_SIGKILL;
+	p.reason = LT_REASON_OOM;
+	p.oom_rss_kb = rss_kb(task);
+	bpf_map_update_elem(&pending, &tgid, &p, BPF_ANY);
+	return 0;
+}
+
+/* Moves the pending reason of the process into its exit record; only for the signal it
+ * died of (a fatal signal it blocked, then outlived, explains nothing). */
+static __always_inline void fill_reason(struct lt_exit *e, __u32 tgid, __u64 ticks)
+{
+	struct lt_pending *p = bpf_map_lookup_elem(&pending, &tgid);
+
+	e->reason = LT_REASON_NONE;
+	e->oom_rss_kb = 0;
+	e->sender_pid = 0;
+	e->sender_uid = 0;
+	__builtin_memset(e->sender_comm, 0, sizeof(e->sender_comm));
+	if (!p)
+		return;
+	if (p->start_ticks == ticks && p->signal == e->signal && e->signal != 0) {
+		e->reason = p->reason;
+		e->oom_rss_kb = p->oom_rss_kb;
+		e->sender_pid = p->sender_pid;
+		e->sender_uid = p->sender_uid;
+		__builtin_memcpy(e->sender_comm, p->sender_comm, sizeof(e->sender_comm));
+	}
+	bpf_map_delete_elem(&pending, &tgid);
+}
+
 /* ---- exit: once per process, when its last thread dies ---- */
 
 static __always_inline int handle_process_exit(struct task_struct *task)
@@ -250,7 +419,7 @@ static __always_inline int handle_process_exit(struct task_struct *task)
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 	struct lt_exit *e;
 	__u32 status;
-	__u64 *v;
+	__u64 *v, ticks;
 
 	count(LT_CTR_EXITS);
 	v = bpf_map_lookup_elem(&traced, &tgid);
@@ -259,7 +428,8 @@ static __always_inline int handle_process_exit(struct task_struct *task)
 	/* The delete is the claim: of several threads that get here (signal->live seen at 0
 	 * by more than one), only the one whose delete succeeds reports. A stale entry
 	 * (another process's start) is removed and not reported. */
-	if (*v != BPF_CORE_READ(leader, start_boottime) / LT_NS_PER_TICK) {
+	ticks = BPF_CORE_READ(leader, start_boottime) / LT_NS_PER_TICK;
+	if (*v != ticks) {
 		bpf_map_delete_elem(&traced, &tgid);
 		return 0;
 	}
@@ -283,6 +453,7 @@ static __always_inline int handle_process_exit(struct task_struct *task)
 	e->signal = status & 0x7f;
 	e->core_dumped = (status & 0x80) != 0;
 	__builtin_memset(e->_pad1, 0, sizeof(e->_pad1));
+	fill_reason(e, tgid, ticks);
 	e->duration_ns = e->hdr.ts_ns - e->hdr.start_ns;
 	/* dead threads' runtime is in signal; this last one's is still its own */
 	e->cpu_ns = BPF_CORE_READ(sig, sum_sched_runtime) + BPF_CORE_READ(task, se.sum_exec_runtime);

@@ -19,11 +19,32 @@
 #define LT_WAKEUP_DIVISOR 8
 /* task->signal->flags bit: the whole group is exiting (exit_group, fatal signal). */
 #define LT_SIGNAL_GROUP_EXIT 0x00000004
+/* Fatal signals and OOM marks of traced processes waiting for their exit (LRU: an entry
+ * whose process stopped being traced is evicted, never blocks a new one). */
+#define LT_PENDING_MAX 4096
+/* The kernel's SEND_SIG_PRIV: a siginfo "pointer" of 1 means sent by the kernel itself. */
+#define LT_SEND_SIG_PRIV 1UL
+#define LT_SIGKILL 9
+#define LT_NSIG 64                /* power of two: the BPF side masks signal numbers with it */
+#define LT_SIGBIT(sig) (1ULL << ((sig) - 1))
+/* Signals whose default action does not end the process (x86, arm64 numbering): ignored
+ * (SIGCHLD, SIGURG, SIGWINCH, SIGCONT) or stopping (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU).
+ * Every other signal, real-time ones included, kills by default. */
+#define LT_SIG_NOT_FATAL (LT_SIGBIT(17) | LT_SIGBIT(18) | LT_SIGBIT(19) | LT_SIGBIT(20) | \
+			  LT_SIGBIT(21) | LT_SIGBIT(22) | LT_SIGBIT(23) | LT_SIGBIT(28))
 
 enum lt_event_type {
 	LT_EVENT_EXEC = 1,
 	LT_EVENT_EXIT = 2,
 	LT_EVENT_FORK = 3,
+};
+
+/* Why a process ended, as far as the kernel told (the exit status says the rest). */
+enum lt_exit_reason {
+	LT_REASON_NONE = 0,       /* no fatal signal seen: exit(2), or a signal sent before tracing */
+	LT_REASON_SIGNAL_USER,    /* kill(2), tgkill(2), sigqueue(3): sender_* name the process */
+	LT_REASON_SIGNAL_KERNEL,  /* the kernel's own: a fault (SIGSEGV...), a timer, a hangup */
+	LT_REASON_OOM,            /* the OOM killer's SIGKILL; oom_rss_kb is the RSS it saw */
 };
 
 enum lt_counter {
@@ -67,10 +88,15 @@ struct lt_exit {
 	struct lt_header hdr;
 	__u64 duration_ns;        /* exit time - start_ns */
 	__u64 cpu_ns;             /* user+system of the whole group */
+	__u64 oom_rss_kb;         /* LT_REASON_OOM: file + anon + shmem RSS when it was chosen */
 	__s32 exit_code;          /* as exit(2) got it */
 	__u32 signal;             /* terminating signal, 0 if none */
+	__u32 sender_pid;         /* LT_REASON_SIGNAL_USER: the sender's tgid, else 0 */
+	__u32 sender_uid;         /* its real uid */
+	char sender_comm[LT_COMM_LEN]; /* its process name (leader's comm); untrusted */
 	__u8 core_dumped;
-	__u8 _pad1[7];
+	__u8 reason;              /* enum lt_exit_reason */
+	__u8 _pad1[6];
 };
 
 struct lt_fork {

@@ -17,7 +17,9 @@ extern "C" {
 
 static_assert(sizeof(struct lt_header) == 64, "header must stay 64 bytes, no hidden padding");
 static_assert(offsetof(struct lt_exec, filename) % 8 == 0, "exec tail alignment");
-static_assert(sizeof(struct lt_exit) == sizeof(struct lt_header) + 32, "exit tail has no hidden padding");
+static_assert(sizeof(struct lt_exit) == sizeof(struct lt_header) + 64, "exit tail has no hidden padding");
+static_assert(offsetof(struct lt_exit, core_dumped) == offsetof(struct lt_exit, sender_comm) + LT_COMM_LEN,
+              "exit tail: the byte fields follow the sender's comm");
 static_assert(sizeof(struct lt_fork) == sizeof(struct lt_header) + 16, "fork tail has no hidden padding");
 
 namespace {
@@ -57,7 +59,19 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   FIELD(exit, struct lt_exit, exit_code);
   FIELD(exit, struct lt_exit, signal);
   FIELD(exit, struct lt_exit, core_dumped);
+  FIELD(exit, struct lt_exit, oom_rss_kb);
+  FIELD(exit, struct lt_exit, sender_pid);
+  FIELD(exit, struct lt_exit, sender_uid);
+  FIELD(exit, struct lt_exit, sender_comm);
+  FIELD(exit, struct lt_exit, reason);
   out.Set("exit", exit);
+
+  Napi::Object reasons = Napi::Object::New(env);
+  reasons.Set("none", Napi::Number::New(env, LT_REASON_NONE));
+  reasons.Set("signalUser", Napi::Number::New(env, LT_REASON_SIGNAL_USER));
+  reasons.Set("signalKernel", Napi::Number::New(env, LT_REASON_SIGNAL_KERNEL));
+  reasons.Set("oom", Napi::Number::New(env, LT_REASON_OOM));
+  out.Set("reasons", reasons);
 
   Napi::Object fork = Napi::Object::New(env);
   fork.Set("size", Napi::Number::New(env, sizeof(struct lt_fork)));

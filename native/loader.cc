@@ -91,25 +91,40 @@ void ProbeKernel() {
                "this kernel has no BPF ring buffer (Linux 5.8 or newer is needed); use --source proc");
 }
 
-// sched_process_exit gained a group_dead argument in 6.16; pick the program that fits.
-bool ExitHasGroupDead() {
+// How many arguments (the leading void* included) tracepoint `name` passes to a tp_btf
+// program, from the kernel's btf_trace_<name> typedef; 0 when the kernel has no such tracepoint.
+int TracepointArgs(const struct btf* vmlinux, const char* name) {
+  if (!vmlinux) return 0;
+  int id = btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + name).c_str(), BTF_KIND_TYPEDEF);
+  if (id <= 0) return 0;
+  const struct btf_type* t = btf__type_by_id(vmlinux, id);  // typedef
+  t = t ? btf__type_by_id(vmlinux, t->type) : nullptr;       // pointer
+  t = t ? btf__type_by_id(vmlinux, t->type) : nullptr;       // func proto
+  return t && btf_is_func_proto(t) ? btf_vlen(t) : 0;
+}
+
+// Which programs this kernel can take. sched_process_exit gained group_dead in 6.16;
+// mark_victim passes the task (not just its pid) since 6.8: without it, OOM kills show as
+// the kernel's SIGKILL. signal_generate has had its arguments since 3.x.
+struct KernelFit {
+  bool group_dead = false;
+  bool signal_generate = false;
+  bool mark_victim = false;
+};
+
+KernelFit AskKernel() {
   struct btf* vmlinux = btf__load_vmlinux_btf();
-  if (!vmlinux) return false;
-  bool has = false;
-  int id = btf__find_by_name_kind(vmlinux, "btf_trace_sched_process_exit", BTF_KIND_TYPEDEF);
-  if (id > 0) {
-    const struct btf_type* t = btf__type_by_id(vmlinux, id);     // typedef
-    t = t ? btf__type_by_id(vmlinux, t->type) : nullptr;          // pointer
-    t = t ? btf__type_by_id(vmlinux, t->type) : nullptr;          // func proto
-    has = t && btf_is_func_proto(t) && btf_vlen(t) >= 3;          // (void*, task, group_dead)
-  }
+  KernelFit fit;
+  fit.group_dead = TracepointArgs(vmlinux, "sched_process_exit") >= 3;  // (void*, task, group_dead)
+  fit.signal_generate = TracepointArgs(vmlinux, "signal_generate") >= 6;  // (void*, sig, info, task, group, result)
+  fit.mark_victim = TracepointArgs(vmlinux, "mark_victim") >= 3;        // (void*, task, uid)
   btf__free(vmlinux);
-  return has;
+  return fit;
 }
 
 // "auto" asks the kernel; a forced choice lets tests exercise the older handler on a new kernel.
-bool WantGroupDead(const std::string& exit_program) {
-  return exit_program == "auto" ? ExitHasGroupDead() : exit_program == "group_dead";
+bool WantGroupDead(const std::string& exit_program, const KernelFit& fit) {
+  return exit_program == "auto" ? fit.group_dead : exit_program == "group_dead";
 }
 
 // The verifier gives up with EAGAIN when a signal is pending (a profiler's
@@ -141,9 +156,14 @@ std::unique_ptr<Programs> Programs::Load(const LoadOptions& opts) {
   lifecycle_bpf* skel = lifecycle_bpf__open();
   if (!skel) throw Fail("LOAD", std::string("cannot open the eBPF object: ") + strerror(errno));
   bpf_map__set_max_entries(skel->maps.events, opts.ring_bytes);
-  bool group_dead = WantGroupDead(opts.exit_program);
+  KernelFit fit = AskKernel();
+  bool group_dead = WantGroupDead(opts.exit_program, fit);
   bpf_program__set_autoload(skel->progs.handle_exit_group_dead, group_dead);
   bpf_program__set_autoload(skel->progs.handle_exit_live, !group_dead);
+  bpf_program__set_autoload(skel->progs.handle_signal, fit.signal_generate);
+  bpf_program__set_autoload(skel->progs.handle_oom, fit.mark_victim);
+  long page = sysconf(_SC_PAGESIZE);
+  skel->rodata->page_kb = page > 0 ? static_cast<uint32_t>(page / 1024) : 4;
 
   int err = LoadWithSignalsHeld(skel);
   if (err) {

@@ -1,27 +1,11 @@
 // Short human formats shared by the panes: ages, sizes, rates, exit status.
 // Pure; output is plain ASCII so column widths stay predictable.
 
-import { constants } from 'node:os';
 import { format } from 'date-fns';
 import type { ProcessRow } from './types';
 
-const SIGNAL_NAMES = new Map<number, string>(
-  Object.entries(constants.signals).map(([name, num]) => [num as number, name]),
-);
-
-export function signalName(sig: number): string {
-  return SIGNAL_NAMES.get(sig) ?? `SIG${sig}`;
-}
-
-/** Exit status of a row as the STATE column shows it: `run`, `exit 3`, `SIGKILL`, `lost`. */
-export function stateText(row: Pick<ProcessRow, 'state' | 'exitCode' | 'signal' | 'coreDumped' | 'exitFromProc'>): string {
-  if (row.state === 'running') return 'run';
-  if (row.state === 'lost') return 'lost';
-  // Z: the status was read from an unreaped zombie in /proc, not reported by the kernel.
-  const zombie = row.exitFromProc ? 'Z ' : '';
-  if (row.signal) return zombie + signalName(row.signal) + (row.coreDumped ? ' core' : '');
-  return `${zombie}exit ${row.exitCode ?? '?'}`;
-}
+// The STATE column's exit status is the exit-reason vocabulary's short form.
+export { signalName, stateText } from './exitReason';
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 

@@ -2,10 +2,11 @@
 // --record, and its validating inverse for --replay.
 
 import {
-  EventBase, ExecEvent, ExitEvent, ForkEvent, LifecycleEvent, LOSS_STAGES, LossStage, LostRecord, RecordingHeader, SourceKind,
-  StreamRecord,
+  EventBase, ExecEvent, ExitEvent, ForkEvent, KilledBy, LifecycleEvent, LOSS_STAGES, LossStage, LostRecord, RecordingHeader,
+  SourceKind, StreamRecord,
 } from './types';
 import { escapeInvisible, hasInvisible, quote } from './quote';
+import { EXIT_REASONS, eventReason } from './exitReason';
 
 export { escapeInvisible };
 
@@ -25,8 +26,11 @@ export function eventToJson(ev: StreamRecord): Record<string, unknown> {
     if (ev.recovered) out.recovered = true;
   } else if (ev.type === 'exit') {
     Object.assign(out, {
-      exit_code: ev.exitCode, signal: ev.signal, core_dumped: ev.coreDumped, duration_ms: ev.durationMs, cpu_ms: ev.cpuMs,
+      exit_code: ev.exitCode, signal: ev.signal, core_dumped: ev.coreDumped, reason: eventReason(ev),
+      killed_by: ev.killedBy ? { pid: ev.killedBy.pid, comm: ev.killedBy.comm, uid: ev.killedBy.uid, kernel: ev.killedBy.kernel } : null,
     });
+    if (ev.oom) out.oom_rss_kb = ev.oom.rssKb;
+    Object.assign(out, { duration_ms: ev.durationMs, cpu_ms: ev.cpuMs });
     if (ev.unknownStatus) out.unknown_status = true;
     if (ev.inferred) out.inferred = ev.inferred;
     if (ev.seeded) out.seeded = true;
@@ -55,7 +59,9 @@ export function formatEvent(ev: StreamRecord): string {
     if (ev.recovered) line += ',"recovered":true';
   } else if (ev.type === 'exit') {
     line += ',"exit_code":' + num(ev.exitCode) + ',"signal":' + num(ev.signal) + ',"core_dumped":' + ev.coreDumped
-      + ',"duration_ms":' + num(ev.durationMs) + ',"cpu_ms":' + num(ev.cpuMs);
+      + ',"reason":"' + eventReason(ev) + '","killed_by":' + killedByLine(ev.killedBy);
+    if (ev.oom) line += ',"oom_rss_kb":' + num(ev.oom.rssKb);
+    line += ',"duration_ms":' + num(ev.durationMs) + ',"cpu_ms":' + num(ev.cpuMs);
     if (ev.unknownStatus) line += ',"unknown_status":true';
     if (ev.inferred) line += ',"inferred":"' + ev.inferred + '"';
     if (ev.seeded) line += ',"seeded":true';
@@ -63,6 +69,11 @@ export function formatEvent(ev: StreamRecord): string {
     line += ',"child_pid":' + num(ev.childPid) + ',"child_start":' + num(ev.childStart);
   }
   return line + '}';
+}
+
+function killedByLine(by: KilledBy | undefined): string {
+  if (!by) return 'null';
+  return '{"pid":' + num(by.pid) + ',"comm":' + str(by.comm) + ',"uid":' + num(by.uid) + ',"kernel":' + by.kernel + '}';
 }
 
 function lostToJson(ev: LostRecord): Record<string, unknown> {
@@ -138,6 +149,10 @@ export function parseEvent(line: string, parsed?: unknown): LifecycleEvent {
   throw new RecordingError(`unknown event type ${quote(type)}`); // every quoted input goes through quote()
 }
 
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
 /** Typed field access that names the offending field. */
 class Reader {
   constructor(private readonly o: Record<string, unknown>) {}
@@ -202,7 +217,25 @@ class Reader {
       if (how !== 'zombie' && how !== 'vanished') throw new RecordingError('"inferred" is not zombie or vanished');
       tail.inferred = how;
     }
+    // reason is derived from the rest (written for readers, checked, not kept); older recordings lack all three.
+    if ('reason' in this.o && !(EXIT_REASONS as string[]).includes(this.str('reason'))) {
+      throw new RecordingError(`"reason" is not one of ${EXIT_REASONS.join(', ')}`);
+    }
+    const by = 'killed_by' in this.o ? this.killedBy() : null;
+    if (by) tail.killedBy = by;
+    if ('oom_rss_kb' in this.o) tail.oom = { rssKb: this.int('oom_rss_kb') };
     return tail;
+  }
+
+  private killedBy(): KilledBy | null {
+    const v = this.get('killed_by');
+    if (v === null) return null;
+    const o = (typeof v === 'object' && !Array.isArray(v) ? v : {}) as Record<string, unknown>;
+    const { pid, comm, uid, kernel } = o;
+    if (!isCount(pid) || typeof comm !== 'string' || !isCount(uid) || typeof kernel !== 'boolean') {
+      throw new RecordingError('"killed_by" is not null or {pid, comm, uid, kernel}');
+    }
+    return { pid, comm, uid, kernel };
   }
 
   forkTail(): Pick<ForkEvent, 'childPid' | 'childStart'> {

@@ -38,6 +38,18 @@ export interface ExecEvent extends EventBase {
   recovered?: boolean;
 }
 
+/** Who sent the signal a process died of: another process (or itself), or the kernel. */
+export interface KilledBy {
+  /** The sender's tgid; 0 when the kernel sent it. */
+  pid: number;
+  /** Untrusted: the sender's process name (its leader's comm); '' when the kernel sent it. */
+  comm: string;
+  /** The sender's real uid; 0 when the kernel sent it. */
+  uid: number;
+  /** A fault (SIGSEGV, SIGBUS...), a timer, a hangup, the OOM killer: not a process's kill(2). */
+  kernel: boolean;
+}
+
 export interface ExitEvent extends EventBase {
   type: 'exit';
   /** Exit status passed to exit(); 0 when killed by a signal. */
@@ -58,6 +70,10 @@ export interface ExitEvent extends EventBase {
   inferred?: 'zombie' | 'vanished';
   /** Part of seeding (a process that had already exited when lifetop looked). */
   seeded?: boolean;
+  /** Who sent the signal it died of, when the kernel saw it sent (absent: no signal, or not seen). */
+  killedBy?: KilledBy;
+  /** The OOM killer ended it; its RSS (KiB) when chosen. */
+  oom?: { rssKb: number };
 }
 
 export interface ForkEvent extends EventBase {
@@ -191,5 +207,9 @@ export interface ProcessRow {
   seeded: boolean; recovered: boolean;
   /** The exit was read from /proc (an unreaped zombie), not reported by the kernel. */
   exitFromProc: boolean;
+  /** Who sent the signal it died of (null: running, no signal, or not seen); reason: core/exitReason. */
+  killedBy: KilledBy | null;
+  /** RSS (KiB) when the OOM killer chose it; null unless it was OOM-killed. */
+  oomRssKb: number | null;
   cgroupId: string;
 }

@@ -178,6 +178,8 @@ export class ProcessTable {
     row.exitCode = unknown ? null : ev.exitCode;
     row.signal = unknown ? null : ev.signal;
     row.coreDumped = ev.coreDumped;
+    row.killedBy = ev.killedBy ?? null;
+    row.oomRssKb = ev.oom ? ev.oom.rssKb : null;
     row.exitedAt = ev.time;
     row.lifetimeMs = ev.durationMs;
     this.markEnded(key, now);
@@ -196,7 +198,7 @@ export class ProcessTable {
       start: src.start, startedAt: src.startedAt, firstSeenAt: now, state: 'running',
       exitCode: null, signal: null, coreDumped: false, exitedAt: null, lifetimeMs: null,
       cpuPct: null, rssKb: null, seeded: opts.seeded === true, recovered: opts.recovered === true,
-      exitFromProc: false, cgroupId: src.cgroupId,
+      exitFromProc: false, killedBy: null, oomRssKb: null, cgroupId: src.cgroupId,
     };
     // parent undefined: look it up by ppid; null: deliberately none.
     const parent = opts.parent === undefined ? this.parentOf(row) : opts.parent ?? undefined;

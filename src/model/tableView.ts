@@ -2,14 +2,24 @@
 // Rows carry no view state: the depths of the last tree view are kept here, by row.
 
 import { rowAgeMs } from '../core/format';
-import type { ProcessRow, RowState } from '../core/types';
+import { endingOfRow, REASON_RANK, reasonOf, reasonText, stateText } from '../core/exitReason';
+import type { KilledBy, ProcessRow } from '../core/types';
 
 export type SortColumn = 'pid' | 'ppid' | 'user' | 'comm' | 'label' | 'started' | 'age' | 'cpu' | 'rss' | 'state';
 export const SORT_COLUMNS: SortColumn[] = ['pid', 'ppid', 'user', 'comm', 'label', 'started', 'age', 'cpu', 'rss', 'state'];
 export interface SortSpec { column: SortColumn; descending: boolean }
 export interface ViewOptions { sort: SortSpec; query: string; showExited: boolean; tree?: boolean }
 
-const STATE_RANK: Record<RowState, number> = { running: 0, lost: 1, exited: 2 };
+/**
+ * STATE order: running, lost, then ended rows grouped by why (ok, code, signal, core, oom), each
+ * group by exit code or signal number. Integer keys: rank * 256 + the number.
+ */
+function stateKey(row: ProcessRow): number {
+  const e = endingOfRow(row);
+  if (!e) return 0;
+  const n = e.oomRssKb === null ? (e.signal || e.exitCode || 0) & 0xff : 0;
+  return (1 + REASON_RANK[reasonOf(e)]) * 256 + n;
+}
 
 const depths = new WeakMap<ProcessRow, number>();
 
@@ -20,7 +30,9 @@ export function treeDepth(row: ProcessRow): number {
 
 export class RowViews {
   private last: { version: number; question: string; rows: ProcessRow[] } | null = null;
-  private readonly searchText = new WeakMap<ProcessRow, { comm: string; args: string[]; label: string; text: string }>();
+  private readonly searchText = new WeakMap<ProcessRow, {
+    comm: string; args: string[]; label: string; ended: string; killedBy: KilledBy | null; text: string;
+  }>();
 
   constructor(private readonly parentOf: (row: ProcessRow) => ProcessRow | undefined) {}
 
@@ -97,13 +109,20 @@ export class RowViews {
     return out;
   }
 
-  /** What a search looks in, cached until the row's comm, args or label change (renames, exec). */
+  /**
+   * What a search looks in: comm, args, label and, once it ended, why (`oom`, `SIGKILL`, `by kill[42]`).
+   * Cached until the row's comm, args or label change (renames, exec) or its end does.
+   */
   private haystack(row: ProcessRow): string {
     const cached = this.searchText.get(row);
-    if (cached && cached.comm === row.comm && cached.args === row.args && cached.label === row.label) return cached.text;
+    const ended = stateText(row);
+    if (cached && cached.comm === row.comm && cached.args === row.args && cached.label === row.label
+      && cached.ended === ended && cached.killedBy === row.killedBy) return cached.text;
+    const e = endingOfRow(row);
+    const why = e ? `\0${reasonOf(e)}\0${ended}\0${reasonText(e)}` : '';
     // NUL between fields so a query cannot match across two of them.
-    const text = `${row.comm}\0${row.args.join(' ')}\0${row.label}`.toLowerCase();
-    this.searchText.set(row, { comm: row.comm, args: row.args, label: row.label, text });
+    const text = `${row.comm}\0${row.args.join(' ')}\0${row.label}${why}`.toLowerCase();
+    this.searchText.set(row, { comm: row.comm, args: row.args, label: row.label, ended, killedBy: row.killedBy, text });
     return text;
   }
 }
@@ -188,7 +207,7 @@ function numericKeys(rows: ProcessRow[], column: SortColumn, now: number): Float
       case 'age': keys[i] = Math.round(rowAgeMs(r, now)); break; // what the AGE column shows
       case 'cpu': keys[i] = r.cpuPct === null ? NaN : Math.round(r.cpuPct * 100); break;
       case 'rss': keys[i] = r.rssKb === null ? NaN : Math.round(r.rssKb); break;
-      default: keys[i] = STATE_RANK[r.state];
+      default: keys[i] = stateKey(r);
     }
   }
   return keys;

@@ -9,6 +9,7 @@ import { ProcessRow, SortSpec } from '../model/processTable';
 // The text snapshot is the table "as on screen": the same cell formatters and sanitizer
 // as the UI (both pure, neither loads blessed).
 import { formatAge, formatCpu, rowAgeMs, stateText } from '../core/format';
+import { killedByText, rowReason } from '../core/exitReason';
 import { clean } from '../core/sanitize';
 import { quote, quotePath } from '../core/quote';
 import { escapeInvisible } from '../core/ndjson';
@@ -24,8 +25,9 @@ export class SnapshotError extends Error {
   override name = 'SnapshotError';
 }
 
+// New columns go last: a reader that counts columns keeps working.
 const CSV_HEADER = ['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
-  'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from'];
+  'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from', 'reason', 'killed_by', 'oom_rss_kb'];
 const TEXT_LABEL_MAX = 60;
 
 export function snapshotJson(rows: ProcessRow[], meta: SnapshotMeta, now: number): string {
@@ -37,7 +39,9 @@ export function snapshotJson(rows: ProcessRow[], meta: SnapshotMeta, now: number
     processes: rows.map((r) => ({
       pid: r.pid, ppid: r.ppid, uid: r.uid, user: r.user, comm: r.comm, args: r.args, label: r.label,
       started_at: new Date(r.startedAt).toISOString(), age_s: ageSeconds(r, now), state: r.state,
-      exit_code: r.exitCode, signal: r.signal, cpu_pct: r.cpuPct, rss_kb: r.rssKb,
+      exit_code: r.exitCode, signal: r.signal, reason: rowReason(r),
+      killed_by: r.killedBy ? { pid: r.killedBy.pid, comm: r.killedBy.comm, uid: r.killedBy.uid, kernel: r.killedBy.kernel } : null,
+      oom_rss_kb: r.oomRssKb ?? null, cpu_pct: r.cpuPct, rss_kb: r.rssKb,
       origin: origin(r), exit_from: exitFrom(r),
     })),
   };
@@ -68,7 +72,7 @@ export function snapshotCsv(rows: ProcessRow[], now: number, meta?: SnapshotMeta
   for (const r of rows) {
     const fields = [r.pid, r.ppid, r.uid, r.user, r.comm, r.args.join(' '), r.label,
       new Date(r.startedAt).toISOString(), ageSeconds(r, now), r.state, r.exitCode, r.signal, r.cpuPct, r.rssKb,
-      origin(r), exitFrom(r)];
+      origin(r), exitFrom(r), rowReason(r), killedByText(r.killedBy ?? null), r.oomRssKb ?? null];
     lines.push(fields.map(csvField).join(','));
   }
   if (meta) lines.push(trailer(meta));
@@ -77,9 +81,10 @@ export function snapshotCsv(rows: ProcessRow[], now: number, meta?: SnapshotMeta
 
 /*
  * CSV cells. Data stays data, yet the file is safe to `cat` and to open in a spreadsheet.
- * Numeric cells (pid, ppid, uid, age_s, exit_code, signal, cpu_pct, rss_kb) are plain numbers,
- * `-1` included, and null is an empty cell. Text cells (user, comm, args, label, started_at,
- * state, origin, exit_from) go through three steps, in this order:
+ * Numeric cells (pid, ppid, uid, age_s, exit_code, signal, oom_rss_kb, cpu_pct, rss_kb) are plain
+ * numbers, `-1` included, and null is an empty cell. killed_by is `comm[pid] uid N` (the sender's
+ * comm is untrusted like any comm), `kernel`, or empty. Text cells (user, comm, args, label,
+ * started_at, state, reason, killed_by, origin, exit_from) go through three steps, in this order:
  *  1. Escapes, so no character can drive a terminal or reorder what it shows. Every backslash
  *     in a text cell starts one of these, so reading them back is unambiguous:
  *       \                                   -> \\

@@ -1,15 +1,20 @@
 // The kernel source: wraps the native Tracer and decodes its packed batches
 // (u32 length + record, 8-byte aligned) into LifecycleEvents.
-import type { Counters, FilterSpec, FollowingSource, LifecycleEvent, StreamRecord } from '../core/types';
+import type { Counters, ExitEvent, FollowingSource, FilterSpec, LifecycleEvent, StreamRecord } from '../core/types';
 import { loadAddon, type AbiLayout, type NativeAddon, type NativeTracer, type TracerStats } from './native';
 
 /** Record layout the decoder assumes; test/unit checks it against the C structs (abi()). */
 export const LAYOUT = {
   header: { size: 64, ts_ns: 0, start_ns: 8, cgroup_id: 16, type: 24, pid: 28, ppid: 32, tid: 36, uid: 40, comm: 48 },
   exec: { filename_len: 64, args_len: 66, args_truncated: 68, filename: 72, args: 328 },
-  exit: { duration_ns: 64, cpu_ns: 72, exit_code: 80, signal: 84, core_dumped: 88 },
+  exit: {
+    duration_ns: 64, cpu_ns: 72, oom_rss_kb: 80, exit_code: 88, signal: 92, sender_pid: 96, sender_uid: 100,
+    sender_comm: 104, core_dumped: 120, reason: 121,
+  },
   fork: { child_start_ns: 64, child_pid: 72 },
   types: { exec: 1, exit: 2, fork: 3 },
+  /** enum lt_exit_reason */
+  reasons: { none: 0, signalUser: 1, signalKernel: 2, oom: 3 },
   commLen: 16,
 } as const;
 
@@ -39,6 +44,23 @@ function cgroupId(view: DataView, at: number): string {
     cgroupNames.set(id, name);
   }
   return name;
+}
+
+/** Who sent the fatal signal and whether the OOM killer did, from an exit record's reason fields. */
+function addReason(ev: ExitEvent, batch: Buffer, view: DataView, r: number): ExitEvent {
+  const X = LAYOUT.exit;
+  const R = LAYOUT.reasons;
+  const kind = batch[r + X.reason];
+  if (kind === R.signalUser) {
+    ev.killedBy = {
+      pid: view.getUint32(r + X.sender_pid, true), comm: cString(batch, r + X.sender_comm, LAYOUT.commLen),
+      uid: view.getUint32(r + X.sender_uid, true), kernel: false,
+    };
+  } else if (kind === R.signalKernel || kind === R.oom) {
+    ev.killedBy = { pid: 0, comm: '', uid: 0, kernel: true };
+    if (kind === R.oom) ev.oom = { rssKb: u64(view, r + X.oom_rss_kb) };
+  }
+  return ev;
 }
 
 /** argv as the kernel laid it out: NUL-separated, the last one NUL-terminated unless truncated. */
@@ -85,14 +107,15 @@ export function decodeBatch(batch: Buffer, bootEpochMs: number): LifecycleEvent[
       });
     } else if (type === LAYOUT.types.exit) {
       const X = LAYOUT.exit;
-      out.push({
+      const exit: ExitEvent = {
         type: 'exit', time, pid, ppid, tid, uid, comm, start, startedAt, cgroupId: cg,
         exitCode: view.getInt32(r + X.exit_code, true),
         signal: view.getUint32(r + X.signal, true),
         coreDumped: batch[r + X.core_dumped] !== 0,
         durationMs: u64(view, r + X.duration_ns) / 1e6,
         cpuMs: u64(view, r + X.cpu_ns) / 1e6,
-      });
+      };
+      out.push(batch[r + X.reason] === LAYOUT.reasons.none ? exit : addReason(exit, batch, view, r));
     } else if (type === LAYOUT.types.fork) {
       const F = LAYOUT.fork;
       out.push({

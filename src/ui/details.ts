@@ -2,7 +2,8 @@
 // sanitized and wrapped) and the parent chain. The frame and scrolling come from text.frame().
 
 import type { ProcessRow } from '../model/processTable';
-import { clockText, formatAge, formatCpu, formatKb, formatLifetime, rowAgeMs, stateText } from '../core/format';
+import { clockText, formatAge, formatCpu, formatKb, formatLifetime, rowAgeMs } from '../core/format';
+import { endingOfRow, reasonOf, reasonText } from '../core/exitReason';
 import { wrap, type Segment } from './text';
 
 type Body = Segment[][];
@@ -15,10 +16,11 @@ function field(name: string, value: string, width: number, body: Body): void {
 }
 
 function statusText(row: ProcessRow, now: number): string {
-  if (row.state === 'running') return `running for ${formatAge(rowAgeMs(row, now))}`;
+  const end = endingOfRow(row);
+  if (!end) return `running for ${formatAge(rowAgeMs(row, now))}`;
   const lived = row.lifetimeMs !== null ? ` after ${formatLifetime(row.lifetimeMs)}` : '';
   const at = row.exitedAt !== null ? ` at ${clockText(row.exitedAt, 'HH:mm:ss.SSS')}` : '';
-  return row.state === 'lost' ? `lost (gone from /proc, exit not seen)${at}` : `${stateText(row)}${lived}${at}`;
+  return row.state === 'lost' ? `lost (gone from /proc, exit not seen)${at}` : `${reasonText(end)}${lived}${at}`;
 }
 
 export function detailsBody(row: ProcessRow | undefined, chain: readonly ProcessRow[], width: number, now: number): Body {
@@ -31,6 +33,8 @@ export function detailsBody(row: ProcessRow | undefined, chain: readonly Process
   field('Filename', row.filename || '(unknown)', width, body);
   field('Started', `${clockText(row.startedAt, 'yyyy-MM-dd HH:mm:ss.SSS')}`, width, body);
   field('Status', statusText(row, now), width, body);
+  const end = endingOfRow(row);
+  if (end) field('Reason', reasonOf(end), width, body);
   field('CPU / RSS', `${formatCpu(row.cpuPct)}%  ${formatKb(row.rssKb)}`, width, body);
   field('Cgroup id', row.cgroupId, width, body);
   field('Seen by', row.seeded ? 'seeded: already running, read from /proc'

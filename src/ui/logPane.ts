@@ -1,18 +1,11 @@
 // Event log pane: recent lifecycle events, newest at the bottom, scrollable back through the model's
 // bounded EventLog; only the visible window is turned into text.
 
-import type { LifecycleEvent, StreamRecord } from '../core/types';
-import { clockText, formatLifetime, signalName } from '../core/format';
+import type { StreamRecord } from '../core/types';
+import { clockText, formatLifetime } from '../core/format';
+import { endingOfEvent, reasonText } from '../core/exitReason';
 import { line, type Segment } from './text';
 import type { Theme } from './theme';
-
-function exitStatus(ev: Extract<LifecycleEvent, { type: 'exit' }>): string {
-  // The /proc source cannot see exit codes and says so with unknownStatus.
-  if (ev.unknownStatus || ev.inferred === 'vanished') return ev.inferred === 'vanished' ? 'exit lost' : 'exit ?';
-  if (ev.inferred === 'zombie') return `zombie, ${ev.signal ? signalName(ev.signal) : `exit ${ev.exitCode}`} (from /proc)`;
-  if (ev.signal) return signalName(ev.signal) + (ev.coreDumped ? ' (core)' : '');
-  return `exit ${ev.exitCode}`;
-}
 
 /** One event as styled segments: time, kind, child<-parent, comm, then args or exit status. */
 export function eventSegments(ev: StreamRecord): Segment[] {
@@ -28,7 +21,7 @@ export function eventSegments(ev: StreamRecord): Segment[] {
       return [time, { text: 'LOST', style: 'alert' }, { text: ` ${ev.count} ${LOST_WHAT[ev.stage]}: healing from /proc` }];
     case 'exit':
       return [time, { text: 'EXIT', style: 'exit' }, { text: ` ${ev.pid}<-${ev.ppid} ` }, { text: ev.comm, style: 'title' },
-        { text: ` ${exitStatus(ev)} after ${formatLifetime(ev.durationMs)}` }];
+        { text: ` ${reasonText(endingOfEvent(ev))} after ${formatLifetime(ev.durationMs)}` }];
     case 'fork':
       return [time, { text: 'FORK', style: 'fork' }, { text: ` ${ev.childPid}<-${ev.pid} ` }, { text: ev.comm, style: 'title' }];
   }

@@ -1,7 +1,7 @@
 // Builders for lifecycle events in unit tests: a process is named by (pid, start in
 // seconds since boot) and every derived field (boot ns, epoch ms) follows from that.
 
-import type { ExecEvent, ExitEvent, ForkEvent } from '../../src/core/types';
+import type { ExecEvent, ExitEvent, ForkEvent, KilledBy } from '../../src/core/types';
 import { processKey } from '../../src/core/types';
 
 /** Boot time of the imaginary machine: 2025-11-23T06:00:00Z. */
@@ -50,7 +50,7 @@ export function exit(
   startSec: number,
   o: Common & {
     code?: number; signal?: number; core?: boolean; endSec?: number; unknownStatus?: boolean;
-    inferred?: 'zombie' | 'vanished'; seeded?: boolean;
+    inferred?: 'zombie' | 'vanished'; seeded?: boolean; killedBy?: KilledBy; oomRssKb?: number;
   } = {},
 ): ExitEvent {
   const endSec = o.endSec ?? startSec + 1;
@@ -62,6 +62,8 @@ export function exit(
   if (o.unknownStatus) ev.unknownStatus = true;
   if (o.inferred) ev.inferred = o.inferred;
   if (o.seeded) ev.seeded = true;
+  if (o.killedBy) ev.killedBy = o.killedBy;
+  if (o.oomRssKb !== undefined) ev.oom = { rssKb: o.oomRssKb };
   return ev;
 }
 

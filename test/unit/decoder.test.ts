@@ -17,6 +17,8 @@ describe.skipIf(!built)('ABI', () => {
     expect(abi.exit).toMatchObject(LAYOUT.exit);
     expect(abi.fork).toMatchObject(LAYOUT.fork);
     expect(abi.types).toEqual(LAYOUT.types);
+    expect(abi.reasons).toEqual(LAYOUT.reasons);
+    expect(abi.exit.size).toBe(128);
     expect(abi.limits.commLen).toBe(LAYOUT.commLen);
   });
 });
@@ -61,7 +63,7 @@ describe('decodeBatch', () => {
       args.copy(b, E.args);
     });
     const X = LAYOUT.exit;
-    const exit = record(2, 96, (b) => {
+    const exit = record(2, 128, (b) => {
       b.writeBigUInt64LE(1_000_000_000n, X.duration_ns);
       b.writeBigUInt64LE(250_000_000n, X.cpu_ns);
       b.writeInt32LE(3, X.exit_code);
@@ -80,7 +82,29 @@ describe('decodeBatch', () => {
       filename: '/usr/bin/python3', args: ['python3', '-c', 'print(1)'], argsTruncated: false,
     });
     expect(x).toMatchObject({ type: 'exit', exitCode: 3, signal: 9, coreDumped: true, durationMs: 1000, cpuMs: 250 });
+    expect('killedBy' in x).toBe(false); // reason none: no sender, no OOM
+    expect('oom' in x).toBe(false);
     expect(f).toMatchObject({ type: 'fork', childPid: 4300, childStart: 4.5e9 });
+  });
+
+  it('decodes why an exit happened: the sender process (its comm raw), the kernel, the OOM killer', () => {
+    const X = LAYOUT.exit;
+    const R = LAYOUT.reasons;
+    const exitWith = (reason: number) => record(2, 128, (b) => {
+      b.writeUInt32LE(reason === R.oom ? 9 : 15, X.signal);
+      b.writeBigUInt64LE(421_888n, X.oom_rss_kb);
+      b.writeUInt32LE(777, X.sender_pid);
+      b.writeUInt32LE(1000, X.sender_uid);
+      b.write('k\x1b[31mill{x}\u009b', X.sender_comm, 'latin1'); // hostile bytes: ESC, braces, a lone C1 byte
+      b[X.reason] = reason;
+    });
+    const [user, kernel, oom] = decodeBatch(pack([exitWith(R.signalUser), exitWith(R.signalKernel), exitWith(R.oom)]), BOOT);
+    expect(user).toMatchObject({ signal: 15, killedBy: { pid: 777, uid: 1000, kernel: false } });
+    expect((user as { killedBy: { comm: string } }).killedBy.comm).toBe(Buffer.from('k\x1b[31mill{x}\u009b', 'latin1').toString('utf8'));
+    expect('oom' in user).toBe(false);
+    expect(kernel).toMatchObject({ signal: 15, killedBy: { pid: 0, comm: '', uid: 0, kernel: true } });
+    expect('oom' in kernel).toBe(false);
+    expect(oom).toMatchObject({ signal: 9, killedBy: { kernel: true }, oom: { rssKb: 421_888 } });
   });
 
   it('stops at a torn record instead of reading past the batch', () => {

@@ -111,6 +111,31 @@ describe('bad recordings and bad targets', () => {
   });
 });
 
+describe('a hostile signal sender (a comm renamed with prctl)', () => {
+  const SENDER = '=k\u001b[2J\u0007\u009b\u202e{x}';
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
+
+  it('stays data in every output: the stream, JSON, CSV and text snapshots', () => {
+    const lines = [formatEvent(exec(7, 1)), formatEvent(exit(7, 1, { signal: 15, killedBy: { pid: 4242, comm: SENDER, uid: 1000, kernel: false } }))];
+    const file = recording('sender.ndjson', lines);
+    const stream = lifetop(['--json', '--replay', file]);
+    expect(stream.status).toBe(0);
+    expect(stream.stdout).not.toMatch(RAW);
+    expect(stream.stdout.trim().split('\n')).toEqual(lines);
+    const snap = (ext: string) => {
+      const out = path.join(dir, `sender.${ext}`);
+      expect(lifetop(['--snapshot', out, '--replay', file]).status).toBe(0);
+      const text = fs.readFileSync(out, 'utf8');
+      expect(ext === 'csv' ? text.replace(/\r\n/g, '\n') : text).not.toMatch(RAW); // CSV lines end in CRLF
+      return text;
+    };
+    const row = (JSON.parse(snap('json')) as { processes: { pid: number; reason: string; killed_by: unknown }[] }).processes.find((p) => p.pid === 7);
+    expect(row).toMatchObject({ reason: 'signal', killed_by: { pid: 4242, comm: SENDER, uid: 1000, kernel: false } });
+    expect(snap('csv')).toContain(",signal,'=k\\x1b[2J\\x07\\x9b\\u202e{x}[4242] uid 1000,\r\n");
+    expect(snap('txt')).toMatch(/ SIGTERM\n/);
+  });
+});
+
 describe('readers and signals that go away early', () => {
   it('notices `| head -1` going away without waiting for another event', async () => {
     // Two events a minute apart, replayed in real time: lifetop must not wait for the second.

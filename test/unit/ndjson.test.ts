@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError } from '../support/errors';
 import { escapeInvisible, eventToJson, formatEvent, formatHeader, parseEvent, parseRecord, RecordingError } from '../../src/core/ndjson';
-import type { LifecycleEvent, LostRecord, RecordingHeader, StreamRecord } from '../../src/core/types';
+import type { KilledBy, LifecycleEvent, LostRecord, RecordingHeader, StreamRecord } from '../../src/core/types';
 import { exec, exit, fork } from '../support/events';
 
 /** Every bidirectional control (Trojan Source, CVE-2021-42574), raw and as written escaped. */
@@ -40,13 +40,70 @@ describe('eventToJson', () => {
     expect('inferred' in ex).toBe(false);
     expect('seeded' in ex).toBe(false);
     const zombie = eventToJson(exit(7, 1, { code: 3, inferred: 'zombie', seeded: true }));
-    expect(Object.keys(zombie).slice(-7)).toEqual(['exit_code', 'signal', 'core_dumped', 'duration_ms', 'cpu_ms', 'inferred', 'seeded']);
+    expect(Object.keys(zombie).slice(-9)).toEqual(['exit_code', 'signal', 'core_dumped', 'reason', 'killed_by', 'duration_ms', 'cpu_ms',
+      'inferred', 'seeded']);
     expect(zombie).toMatchObject({ exit_code: 3, inferred: 'zombie', seeded: true });
     expect(eventToJson(exit(7, 1, { inferred: 'vanished' })).inferred).toBe('vanished');
+    expect(ex).toMatchObject({ reason: 'code', killed_by: null });
+    expect('oom_rss_kb' in ex).toBe(false);
     const fk = eventToJson(fork(7, 1, 8, 2));
     expect(fk).toMatchObject({ type: 'fork', pid: 7, child_pid: 8 });
     expect(fk.child_start).toBe(fork(7, 1, 8, 2).childStart);
   });
+});
+
+describe('exit reasons in the stream', () => {
+  const KILL: KilledBy = { pid: 4242, comm: 'kill', uid: 1000, kernel: false };
+  const KERNEL: KilledBy = { pid: 0, comm: '', uid: 0, kernel: true };
+
+  it('writes reason and killed_by after core_dumped, oom_rss_kb only for the OOM killer', () => {
+    const killed = eventToJson(exit(7, 1, { signal: 15, killedBy: KILL }));
+    expect(Object.keys(killed).slice(-7)).toEqual(['exit_code', 'signal', 'core_dumped', 'reason', 'killed_by', 'duration_ms', 'cpu_ms']);
+    expect(killed).toMatchObject({ reason: 'signal', killed_by: { pid: 4242, comm: 'kill', uid: 1000, kernel: false } });
+    const oom = eventToJson(exit(7, 1, { signal: 9, killedBy: KERNEL, oomRssKb: 421_888 }));
+    expect(Object.keys(oom).slice(-8)).toEqual(['exit_code', 'signal', 'core_dumped', 'reason', 'killed_by', 'oom_rss_kb', 'duration_ms',
+      'cpu_ms']);
+    expect(oom).toMatchObject({ reason: 'oom', killed_by: KERNEL, oom_rss_kb: 421_888 });
+    expect(eventToJson(exit(7, 1, { signal: 11, core: true, killedBy: KERNEL }))).toMatchObject({ reason: 'core', killed_by: KERNEL });
+    expect(eventToJson(exit(7, 1, { code: 0 }))).toMatchObject({ reason: 'ok', killed_by: null });
+    expect(eventToJson(exit(7, 1, { signal: 9 }))).toMatchObject({ reason: 'signal', killed_by: null }); // sender not seen
+    expect(eventToJson(exit(7, 1, { inferred: 'vanished' }))).toMatchObject({ reason: 'lost', killed_by: null });
+    expect(eventToJson(exit(7, 1, { unknownStatus: true }))).toMatchObject({ reason: 'lost' });
+  });
+
+  it('escapes a hostile sender comm like any comm, and reads it back', () => {
+    const hostile = '\u001b]0;pwn\u0007\u009b2J\u202e{x}';
+    const ev = wholeMs(exit(7, 1, { signal: 15, killedBy: { ...KILL, comm: hostile } }));
+    const line = formatEvent(ev);
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(line).not.toMatch(BIDI_RE);
+    expect(line).toContain('"killed_by":{"pid":4242,"comm":"\\u001b]0;pwn\\u0007\\u009b2J\\u202e{x}","uid":1000,"kernel":false}');
+    expect(line).toBe(escapeInvisible(JSON.stringify(eventToJson(ev))));
+    expect(parseEvent(line)).toEqual(ev);
+  });
+
+  it('reads recordings made before exit reasons (no reason, no killed_by)', () => {
+    const old = JSON.parse(formatEvent(wholeMs(exit(7, 1, { signal: 9 }))));
+    delete old.reason;
+    delete old.killed_by;
+    expect(parseEvent(JSON.stringify(old))).toEqual(wholeMs(exit(7, 1, { signal: 9 })));
+  });
+
+  const good = JSON.parse(formatEvent(exit(1, 1, { signal: 15, killedBy: KILL })));
+  const bad: [string, unknown, RegExp][] = [
+    ['an unknown reason', { ...good, reason: 'bored' }, /"reason" is not one of ok, code, signal, oom, core, lost/],
+    ['a numeric reason', { ...good, reason: 3 }, /"reason" is not a string/],
+    ['killed_by as a string', { ...good, killed_by: 'kill' }, /"killed_by" is not null or \{pid, comm, uid, kernel\}/],
+    ['killed_by without comm', { ...good, killed_by: { pid: 1, uid: 0, kernel: false } }, /"killed_by"/],
+    ['killed_by with a negative pid', { ...good, killed_by: { ...KILL, pid: -1 } }, /"killed_by"/],
+    ['killed_by with a string kernel', { ...good, killed_by: { ...KILL, kernel: 'no' } }, /"killed_by"/],
+    ['a fractional oom_rss_kb', { ...good, oom_rss_kb: 1.5 }, /"oom_rss_kb" is not a non-negative integer/],
+  ];
+  for (const [what, value, reason] of bad) {
+    it(`rejects ${what} with a short reason`, () => {
+      expectOneLineError(() => parseEvent(JSON.stringify(value)), RecordingError, reason);
+    });
+  }
 });
 
 describe('formatEvent', () => {
@@ -84,6 +141,9 @@ describe('parseEvent', () => {
       exit(16, 1, { signal: 6, core: true, inferred: 'zombie', seeded: true }),
       exit(17, 1, { inferred: 'vanished' }),
       exit(18, 1, { inferred: 'zombie', unknownStatus: true }),
+      exit(19, 1, { signal: 15, killedBy: { pid: 4242, comm: 'k\u001bill', uid: 1000, kernel: false } }),
+      exit(20, 1, { signal: 11, core: true, killedBy: { pid: 0, comm: '', uid: 0, kernel: true } }),
+      exit(21, 1, { signal: 9, killedBy: { pid: 0, comm: '', uid: 0, kernel: true }, oomRssKb: 421_888 }),
       fork(10, 1, 14, 1.5),
     ].map(wholeMs);
     for (const ev of events) expect(parseEvent(formatEvent(ev))).toEqual(ev);
@@ -254,6 +314,9 @@ describe('formatEvent fast path', () => {
     { ...base, type: 'exit', exitCode: 0, signal: 6, coreDumped: true, durationMs: 5, cpuMs: 1, inferred: 'zombie', seeded: true },
     { ...base, type: 'exit', exitCode: 0, signal: 0, coreDumped: false, durationMs: 5, cpuMs: 0, inferred: 'vanished' },
     { ...base, type: 'exit', exitCode: 0, signal: 0, coreDumped: false, durationMs: 5, cpuMs: 0, unknownStatus: true, inferred: 'zombie', seeded: true },
+    { ...base, type: 'exit', exitCode: 0, signal: 15, coreDumped: false, durationMs: 5, cpuMs: 1, killedBy: { pid: 3, comm: hostile, uid: 1000, kernel: false } },
+    { ...base, type: 'exit', exitCode: 0, signal: 9, coreDumped: false, durationMs: 5, cpuMs: 1, killedBy: { pid: 0, comm: '', uid: 0, kernel: true }, oom: { rssKb: 65536 } },
+    { ...base, type: 'exit', exitCode: 0, signal: 6, coreDumped: true, durationMs: 5, cpuMs: 1, killedBy: { pid: 10, comm: 'python3', uid: 0, kernel: false } },
     { type: 'lost', time: base.time, stage: 'addon_queue', count: 7, since: base.startedAt, until: base.time },
     { type: 'lost', time: 0, stage: 'traced_map', count: 0, since: 0, until: 999.9 },
     { ...base, type: 'fork', childPid: 12, childStart: 2 ** 60 },

@@ -52,6 +52,20 @@ function inferredRows(): ProcessRow[] {
   return t.view({ sort: META.sort, query: '', showExited: true }, NOW);
 }
 
+const HOSTILE_SENDER = '=cmd\u001b[2J\u202e{x}';
+
+/** Ended by a process (under a hostile name), by the OOM killer, by a fault; one whose end was lost. */
+function killedRows(): ProcessRow[] {
+  const t = new ProcessTable({ userName: () => 'alice' });
+  t.apply([
+    exec(50, 40), exit(50, 40, { signal: 15, killedBy: { pid: 4242, comm: HOSTILE_SENDER, uid: 1000, kernel: false }, endSec: 70 }),
+    exec(51, 41), exit(51, 41, { signal: 9, killedBy: { pid: 0, comm: '', uid: 0, kernel: true }, oomRssKb: 421_888, endSec: 71 }),
+    exec(52, 42), exit(52, 42, { signal: 11, core: true, killedBy: { pid: 0, comm: '', uid: 0, kernel: true }, endSec: 72 }),
+    exec(53, 43), exit(53, 43, { inferred: 'vanished', endSec: 73 }),
+  ], NOW);
+  return t.view({ sort: META.sort, query: '', showExited: true }, NOW);
+}
+
 /** A strict RFC 4180 reader, to check the writer from the outside. */
 function parseCsv(text: string): string[][] {
   const records: string[][] = [];
@@ -88,14 +102,29 @@ describe('snapshotJson', () => {
     expect(doc.processes.map((p: { pid: number }) => p.pid)).toEqual([10, 11, 12, 13]);
     const p10 = doc.processes[0];
     expect(Object.keys(p10)).toEqual(['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
-      'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from']);
+      'exit_code', 'signal', 'reason', 'killed_by', 'oom_rss_kb', 'cpu_pct', 'rss_kb', 'origin', 'exit_from']);
     expect(p10).toMatchObject({
       user: 'alice', args: ['python3', 'app.py'], label: 'app.py', state: 'running', exit_code: null, cpu_pct: 12.345, rss_kb: 20480,
-      origin: 'event', exit_from: null,
+      origin: 'event', exit_from: null, reason: null, killed_by: null, oom_rss_kb: null,
     });
     expect(p10.age_s).toBeCloseTo(60, 2);
     expect(doc.processes[1]).toMatchObject({ comm: HOSTILE_COMM, args: HOSTILE_ARGS, cpu_pct: null });
-    expect(doc.processes[2]).toMatchObject({ state: 'exited', exit_code: 3, signal: 0, origin: 'event', exit_from: 'kernel' });
+    expect(doc.processes[2]).toMatchObject({ state: 'exited', exit_code: 3, signal: 0, origin: 'event', exit_from: 'kernel', reason: 'code' });
+    expect(doc.processes[3]).toMatchObject({ signal: 9, reason: 'core', killed_by: null });
+  });
+
+  it('says why each ended: the sender (a hostile comm escaped), the kernel, the OOM killer with its RSS', () => {
+    const doc = JSON.parse(snapshotJson(killedRows(), META, NOW));
+    expect(doc.processes.map((p: Record<string, unknown>) => [p.pid, p.reason, p.killed_by, p.oom_rss_kb])).toEqual([
+      [50, 'signal', { pid: 4242, comm: HOSTILE_SENDER, uid: 1000, kernel: false }, null],
+      [51, 'oom', { pid: 0, comm: '', uid: 0, kernel: true }, 421_888],
+      [52, 'core', { pid: 0, comm: '', uid: 0, kernel: true }, null],
+      [53, 'lost', null, null],
+    ]);
+    const json = snapshotJson(killedRows(), META, NOW);
+    expect(json).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(json).not.toMatch(BIDI_RE);
+    expect(json).toContain('"comm": "=cmd\\u001b[2J\\u202e{x}"');
   });
 
   it('carries the counters, and says how each row and its end are known', () => {
@@ -126,9 +155,9 @@ describe('snapshotCsv', () => {
     expect(csv.endsWith('\r\n')).toBe(true);
     const records = parseCsv(csv);
     expect(records[0]).toEqual(['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
-      'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from']);
+      'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from', 'reason', 'killed_by', 'oom_rss_kb']);
     expect(records).toHaveLength(5); // no meta, no trailer
-    for (const r of records) expect(r).toHaveLength(16);
+    for (const r of records) expect(r).toHaveLength(19);
     const evil = records[2];
     // A backslash becomes \\, controls other than tab, CR and LF become \xNN, bidi controls \uXXXX:
     // `cat file.csv` can neither drive the terminal nor reorder what it shows.
@@ -141,8 +170,21 @@ describe('snapshotCsv', () => {
       + '=HYPERLINK(""http://x"",""y"")"');
     expect(csv).not.toMatch(/[\u001b\u0007\u009b]/);
     expect(csv).not.toMatch(BIDI_RE);
-    expect(records[1].slice(9)).toEqual(['running', '', '', '12.345', '20480', 'event', '']);
-    expect(records[4].slice(9)).toEqual(['exited', '0', '9', '', '', 'event', 'kernel']);
+    expect(records[1].slice(9)).toEqual(['running', '', '', '12.345', '20480', 'event', '', '', '', '']);
+    expect(records[4].slice(9)).toEqual(['exited', '0', '9', '', '', 'event', 'kernel', 'core', '', '']);
+  });
+
+  it('says why each ended: the sender as comm[pid] uid N (escaped, formula-guarded), kernel, the OOM RSS', () => {
+    const csv = snapshotCsv(killedRows(), NOW);
+    const records = parseCsv(csv);
+    expect(records.slice(1).map((r) => [r[0], ...r.slice(16)])).toEqual([
+      ['50', 'signal', "'=cmd\\x1b[2J\\u202e{x}[4242] uid 1000", ''],
+      ['51', 'oom', 'kernel', '421888'],
+      ['52', 'core', 'kernel', ''],
+      ['53', 'lost', '', ''],
+    ]);
+    expect(csv).not.toMatch(/[\u001b\u0007\u009b]/);
+    expect(csv).not.toMatch(BIDI_RE);
   });
 
   it('says how each row and its end are known, and ends with the counters in a comment line', () => {
@@ -151,13 +193,13 @@ describe('snapshotCsv', () => {
     const records = parseCsv(csv);
     expect(records).toHaveLength(8);
     expect(records[7]).toEqual([TRAILER]);
-    expect(records.slice(1, 7).map((r) => [r[0], ...r.slice(9, 12), ...r.slice(14)])).toEqual([
-      ['20', 'running', '', '', 'seeded', ''],
-      ['21', 'running', '', '', 'recovered', ''],
-      ['22', 'exited', '3', '0', 'event', 'proc'],
-      ['23', 'lost', '', '', 'event', 'lost'],
-      ['24', 'exited', '0', '9', 'recovered', 'proc'],
-      ['25', 'exited', '1', '0', 'seeded', 'kernel'],
+    expect(records.slice(1, 7).map((r) => [r[0], ...r.slice(9, 12), ...r.slice(14, 18)])).toEqual([
+      ['20', 'running', '', '', 'seeded', '', '', ''],
+      ['21', 'running', '', '', 'recovered', '', '', ''],
+      ['22', 'exited', '3', '0', 'event', 'proc', 'code', ''],
+      ['23', 'lost', '', '', 'event', 'lost', 'lost', ''],
+      ['24', 'exited', '0', '9', 'recovered', 'proc', 'signal', ''],
+      ['25', 'exited', '1', '0', 'seeded', 'kernel', 'code', ''],
     ]);
   });
 
@@ -190,7 +232,7 @@ describe('snapshotCsv', () => {
     expect(csv).toContain(',"\'\tcmd",');
     expect(csv).toContain(',"a;=1+1",');
     // Numbers stay numbers: a negative exit code, a pid, an empty null.
-    expect(csv).toMatch(/\r\n35,1,1000,'@alice,plain,plain,plain,[^,]+,[\d.]+,exited,-1,0,,,event,kernel\r\n/);
+    expect(csv).toMatch(/\r\n35,1,1000,'@alice,plain,plain,plain,[^,]+,[\d.]+,exited,-1,0,,,event,kernel,code,,\r\n/);
     for (const r of records.slice(1)) expect(r.filter((cell) => /^[=+\-@\t\r]/.test(cell) && cell !== '-1')).toEqual([]);
   });
 
@@ -233,6 +275,11 @@ describe('snapshotText', () => {
     expect(lines[1]).toMatch(/\s59s\s/); // 59.99 s: whole seconds, rounded down as ps does
     expect(lines[3]).toMatch(/exit 3$/);
     expect(lines[4]).toMatch(/SIGKILL core$/); // the STATE text of the screen
+  });
+
+  it('shows why each ended in STATE, as the screen does: OOM, not a plain SIGKILL', () => {
+    const lines = snapshotText(killedRows(), NOW).trimEnd().split('\n');
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/).pop())).toEqual(['SIGTERM', 'OOM', 'SIGSEGV core', 'lost']);
   });
 
   it('marks exits read from a zombie with Z, and ends with the counters in a comment line', () => {

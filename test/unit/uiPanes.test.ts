@@ -361,7 +361,7 @@ describe('prompt, help, details, frame', () => {
     expect(text(row())).toMatch(/Seen by\s+its exec\/fork event/);
     expect(text(row({ recovered: true }))).toMatch(/Seen by\s+recovered: its events were lost, found in \/proc/);
     const zombie = text(row({ state: 'exited', exitCode: 3, signal: 0, exitFromProc: true, exitedAt: NOW, lifetimeMs: 1000 }));
-    expect(zombie).toMatch(/Status\s+Z exit 3 after 1\.0s/);
+    expect(zombie).toMatch(/Status\s+zombie, exit 3 \(from \/proc\) after 1\.0s/);
     expect(zombie).toMatch(/Exit from\s+\/proc: an unreaped zombie, status from stat field 52/);
     expect(text(row({ state: 'exited', exitCode: 0, signal: 0, exitedAt: NOW }))).toMatch(/Exit from\s+the kernel/);
     const lost = text(row({ state: 'lost', exitedAt: NOW }));
