@@ -46,6 +46,7 @@ run: all
 	@./bin/lifetop $(ARGS)
 
 test: all
+	@node_modules/.bin/tsc -p tsconfig.test.json  # the tests type-check too: vitest only strips types
 	@node_modules/.bin/vitest run
 
 test-unit: all

@@ -2,15 +2,15 @@
 // hostile name, the process itself, the kernel for a fault) and the OOM killer in a memory
 // cgroup made here, told apart from a plain `kill -9`. Each test runs python under its own
 // name (a symlink), so processes of tests running in parallel never mix in.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, bpfUnavailable, skipReason, startLifetop as start, stopLifetop, waitFor, type Running } from '../support/lifetop';
+import { Children, exited, firstLine, pythonAs } from '../support/workload';
 
 const skip = skipReason(bpfUnavailable());
-const PYTHON = '/usr/bin/python3';
 /** 15 bytes, the most a comm holds: an escape sequence that would turn a terminal red. */
 const HOSTILE = 'k\x1b[31m\x07ill{x}';
 
@@ -21,37 +21,9 @@ interface ExitJson {
 }
 
 let dir: string;
-const spawned: ChildProcess[] = [];
-
-/** python3 under another name: its comm is the link's name. */
-function python(name: string): string {
-  const link = path.join(dir, name);
-  if (!fs.existsSync(link)) fs.symlinkSync(PYTHON, link);
-  return link;
-}
-
-function launch(exe: string, code: string, args: string[] = []): ChildProcess {
-  const child = spawn(exe, ['-c', code, ...args], { stdio: ['pipe', 'pipe', 'inherit'], cwd: dir });
-  spawned.push(child);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-/** The first line the child prints, once it has printed it. */
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      text += chunk;
-      if (text.includes('\n')) resolve(text.split('\n')[0]);
-    });
-    child.once('exit', () => reject(new Error(`exited before printing: ${text}`)));
-  });
-}
+const children = new Children();
+const python = (name: string): string => pythonAs(dir, name);
+const launch = (exe: string, code: string, args: string[] = []): ChildProcess => children.start(exe, code, args, { stdin: 'pipe', cwd: dir });
 
 function exitOf(lt: Running, pid: number): Promise<ExitJson> {
   return waitFor(lt, (e) => e.some((x) => x.type === 'exit' && x.pid === pid))
@@ -72,7 +44,7 @@ afterAll(() => {
 });
 
 afterEach(() => {
-  for (const c of spawned.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.killAll();
 });
 
 const SLEEPER = "import sys, time; print('ready', flush=True); time.sleep(60)";
@@ -179,7 +151,7 @@ describe.skipIf(skip || skipReason(noMemcg))('exit reason: the OOM killer (a v1 
   let lt: Running | undefined;
   let cgroup: string | undefined;
   afterEach(async () => {
-    for (const c of spawned.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    children.killAll();
     if (lt) await stopLifetop(lt);
     lt = undefined;
     if (cgroup) {

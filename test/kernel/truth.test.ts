@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, bpfUnavailable, skipReason, sleep, startLifetop, stopLifetop, waitFor, type Running } from '../support/lifetop';
+import { Children, exited, firstLine, procState, pythonAs } from '../support/workload';
 
 const skip = skipReason(bpfUnavailable());
-const PYTHON = '/usr/bin/python3';
 
 interface Row {
   pid: number; ppid: number; comm: string; state: string; exit_code: number | null; signal: number | null;
@@ -20,47 +20,9 @@ interface Row {
 interface Snapshot { counters: Record<string, number>; processes: Row[] }
 
 let dir: string;
-const spawned: ChildProcess[] = [];
-
-/** python3 under another name: its comm is the link's name. */
-function python(name: string): string {
-  const link = path.join(dir, name);
-  if (!fs.existsSync(link)) fs.symlinkSync(PYTHON, link);
-  return link;
-}
-
-function start(exe: string, code: string): ChildProcess {
-  const child = spawn(exe, ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  spawned.push(child);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-/** The first line the child prints (pids it reports), once it has printed it. */
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      text += chunk;
-      if (text.includes('\n')) resolve(text.split('\n')[0]);
-    });
-    child.once('exit', () => reject(new Error(`exited before printing: ${text}`)));
-  });
-}
-
-/** State letter of a pid from /proc, or null when it is gone. */
-function procState(pid: number): string | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0];
-  } catch {
-    return null;
-  }
-}
+const children = new Children();
+const python = (name: string): string => pythonAs(dir, name);
+const start = (exe: string, code: string): ChildProcess => children.start(exe, code);
 
 async function until(what: string, pred: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -120,7 +82,7 @@ beforeAll(() => {
 });
 
 afterEach(() => {
-  for (const c of spawned.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.killAll();
 });
 
 /** `lifetop --snapshot` running in the background until its --duration ends. */
