@@ -100,7 +100,9 @@ export class Session extends EventEmitter {
     if (this.live) this.seed();
     this.every(TICK_MS, () => this.tick());
     this.every(SAMPLE_MS, () => this.sample());
-    if (this.live) this.every(RECONCILE_MS, () => this.reconcile(false));
+    // Only the kernel source needs reconciling: the /proc source is /proc (it reports zombies and
+    // vanished processes itself), a replay is what it recorded.
+    if (isFollowing(this.source)) this.every(RECONCILE_MS, () => this.reconcile(false));
   }
 
   /** Stops the source (which hands over what it still had) and applies the rest. */
@@ -121,7 +123,7 @@ export class Session extends EventEmitter {
    * snapshot, right before it is written (after stop(), nothing is in flight any more).
    */
   reconcileNow(): void {
-    if (!this.live) return;
+    if (!isFollowing(this.source)) return;
     this.reconcile(true);
   }
 
@@ -226,7 +228,7 @@ export class Session extends EventEmitter {
         this.emit('fault', fault);
       }
       // A loss is reported in the stream and healed at once, not at the next reconcile.
-      if (this.reportLoss(Date.now())) this.reconcile(false);
+      if (this.reportLoss(Date.now()) && isFollowing(this.source)) this.reconcile(false);
     }
     this.table.expire(now);
     this.emit('change');

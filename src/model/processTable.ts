@@ -165,9 +165,10 @@ export class ProcessTable {
       row = this.newRow(key, { ...ev, filename: '', args: [], argsTruncated: false }, now, { parent: null, seeded: ev.seeded });
       this.insert(row);
     } else if (row.state !== 'running') {
-      // Exactly one exit per process; only the kernel's own report may replace one inferred from /proc.
+      // Exactly one exit per process; only the kernel's own report (status known) may replace one
+      // inferred from /proc: not another inference, not the /proc source's status-less one.
       const inferred = row.state === 'lost' || row.exitFromProc;
-      if (!inferred || ev.inferred) return;
+      if (!inferred || ev.inferred || ev.unknownStatus) return;
     }
     row.state = ev.inferred === 'vanished' ? 'lost' : 'exited';
     row.exitFromProc = ev.inferred === 'zombie';

@@ -6,8 +6,8 @@ import { EventCounter } from '../core/counters';
 import { becomesTraced, matchComm } from '../core/filter';
 import { Counters, EventSource, ExitEvent, FilterSpec, LifecycleEvent } from '../core/types';
 import { ExecTrigger, nativeWatcher, type WatcherFactory } from './execWatch';
-import { bootTimeMs, infoFromStat, pids, ProcInfo, ProcStat, readStat, scanStats, statKey, TICKS_PER_SEC } from './procfs';
-import { execFromInfo, tracedSet } from './procSeed';
+import { bootTimeMs, infoFromStat, isDead, pids, ProcInfo, ProcStat, readStat, scanStats, statKey, TICKS_PER_SEC } from './procfs';
+import { execFromInfo, inferredExit, tracedSet } from './procSeed';
 
 interface Known {
   stat: ProcStat;
@@ -15,6 +15,8 @@ interface Known {
   traced: boolean;
   /** When first caught inside execve (new name, no arguments yet): judged again on later scans. */
   deferredAt?: number;
+  /** Its exit was reported when it became a zombie: not again when it is reaped. */
+  ended?: boolean;
 }
 
 export interface ProcSourceOptions {
@@ -158,10 +160,15 @@ export class ProcSource implements EventSource {
         }
       }
       if (entry.traced) tracedPids.add(stat.pid);
+      // Dead but not reaped (no live thread): it has exited, with the status /proc keeps for its parent.
+      if (entry.traced && entry.info && !entry.ended && isDead(stat)) {
+        events.push(inferredExit(entry.info, stat, now));
+        entry.ended = true;
+      }
       current.set(key, entry);
     }
     for (const [key, gone] of this.known) {
-      if (!current.has(key) && gone.traced && gone.info) events.push(exitFromKnown(gone.info, gone.stat, now));
+      if (!current.has(key) && gone.traced && gone.info && !gone.ended) events.push(exitFromKnown(gone.info, gone.stat, now));
     }
     this.known = current;
     return events;

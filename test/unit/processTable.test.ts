@@ -291,6 +291,13 @@ describe('exits inferred from /proc', () => {
     expect(t.get(keyOf(2, 1))).toMatchObject({ state: 'exited', exitCode: 4, exitFromProc: true, exitedAt: at(3) });
   });
 
+  it("a status-less exit (the /proc source's) never replaces a zombie's known status", () => {
+    const t = new ProcessTable();
+    t.apply([exec(1, 1), exit(1, 1, { code: 5, inferred: 'zombie', endSec: 3 })], at(3));
+    t.apply([exit(1, 1, { unknownStatus: true, endSec: 4 })], at(4));
+    expect(t.get(keyOf(1, 1))).toMatchObject({ state: 'exited', exitCode: 5, exitFromProc: true, exitedAt: at(3) });
+  });
+
   it('a second kernel exit is ignored, also after it replaced an inferred one', () => {
     const t = new ProcessTable();
     t.apply([exec(1, 1), exit(1, 1, { code: 0, inferred: 'zombie' })], at(3));

@@ -367,6 +367,26 @@ describe('ProcSource', () => {
     }
   }, 20_000);
 
+  it('reports a zombie as exited once, with the status /proc keeps, and not again when it is reaped', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-proc-'));
+    fs.symlinkSync('/usr/bin/python3', path.join(dir, 'ltzp-py'));
+    try {
+      const source = new ProcSource({ patterns: ['ltzp-py'], followChildren: true }, { intervalMs: 100 });
+      const { events, until } = collect(source);
+      // The child exits 5 at once; its parent reaps it only when told to (a line on stdin).
+      const code = 'import os, sys\npid = os.fork()\nif pid == 0: os._exit(5)\nprint(pid, flush=True)\nsys.stdin.readline()\nos.waitpid(pid, 0)';
+      const parent = spawn(path.join(dir, 'ltzp-py'), ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const kid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(String(d).trim()))));
+      const zombie = (await until((e) => e.type === 'exit' && e.pid === kid)) as ExitEvent;
+      expect(zombie).toMatchObject({ inferred: 'zombie', exitCode: 5, signal: 0 });
+      parent.stdin!.end('\n');
+      await until((e) => e.type === 'exit' && e.pid === parent.pid); // the kid was reaped before
+      expect(events.filter((e) => e.type === 'exit' && e.pid === kid)).toHaveLength(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
+
   it('traces matching processes that were running at start silently, and reports their exit', async () => {
     const child = run('sleep', ['1']);
     await execd(child.pid!, 'sleep'); // running as sleep before the source starts
