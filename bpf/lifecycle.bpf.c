@@ -182,6 +182,25 @@ static __always_inline void fill_header(struct lt_header *h, struct task_struct 
 	BPF_CORE_READ_STR_INTO(&h->comm, leader, comm);
 }
 
+/* The v1 memory controller's cgroup of a task: its kernfs id, which is the inode number of
+ * its directory under the memory mount. 0 when the kernel has no memory controller. On a
+ * v2-only system the controller sits on the v2 hierarchy and this is the v2 id again. */
+static __always_inline __u64 memcg_id(struct task_struct *task)
+{
+	struct cgroup_subsys_state *css;
+	int id;
+
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return 0;
+	id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
+		return 0;
+	css = BPF_CORE_READ(task, cgroups, subsys[id]);
+	if (!css)
+		return 0;
+	return BPF_CORE_READ(css, cgroup, kn, id);
+}
+
 /* ---- fork: count every clone; report process forks of traced parents ---- */
 
 SEC("tp_btf/sched_process_fork")
@@ -239,6 +258,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		track(tgid, e->hdr.start_ns / LT_NS_PER_TICK);
 	}
 	count(LT_CTR_TRACED_EXECS);
+	e->memcg_id = memcg_id(task);
 
 	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
 	e->filename_len = n > 0 ? n - 1 : 0;

@@ -76,6 +76,9 @@ struct lt_header {
 
 struct lt_exec {
 	struct lt_header hdr;
+	__u64 memcg_id;           /* v1 memory controller's cgroup kernfs id (its directory's inode
+				   * number) at exec; 0 when there is no v1 memory hierarchy.
+				   * hdr.cgroup_id is the v2 one (root on hybrid v1 systems). */
 	__u16 filename_len;       /* bytes in filename, without the NUL */
 	__u16 args_len;           /* bytes in args: NUL-separated argv */
 	__u8 args_truncated;      /* argv was longer than LT_ARGS_MAX */

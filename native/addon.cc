@@ -16,6 +16,8 @@ extern "C" {
 }
 
 static_assert(sizeof(struct lt_header) == 64, "header must stay 64 bytes, no hidden padding");
+static_assert(offsetof(struct lt_exec, memcg_id) == sizeof(struct lt_header), "exec tail: memcg_id first");
+static_assert(offsetof(struct lt_exec, filename_len) == sizeof(struct lt_header) + 8, "exec tail has no hidden padding");
 static_assert(offsetof(struct lt_exec, filename) % 8 == 0, "exec tail alignment");
 static_assert(sizeof(struct lt_exit) == sizeof(struct lt_header) + 64, "exit tail has no hidden padding");
 static_assert(offsetof(struct lt_exit, core_dumped) == offsetof(struct lt_exit, sender_comm) + LT_COMM_LEN,
@@ -45,6 +47,7 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
 
   Napi::Object exec = Napi::Object::New(env);
   exec.Set("size", Napi::Number::New(env, sizeof(struct lt_exec)));
+  FIELD(exec, struct lt_exec, memcg_id);
   FIELD(exec, struct lt_exec, filename_len);
   FIELD(exec, struct lt_exec, args_len);
   FIELD(exec, struct lt_exec, args_truncated);

@@ -212,7 +212,7 @@ async function runSnapshot(opts: CliOptions, session: Session): Promise<number> 
   }
   session.reconcileNow(); // the table as /proc shows it at the moment of writing
   const now = session.now();
-  const rows = session.table.view({ sort: opts.sort, query: '', showExited: true }, now);
+  const rows = session.table.view({ sort: opts.sort, query: '', showExited: true, units: session.units }, now);
   const meta = { takenAt: now, filter: session.filterText(), sort: opts.sort, counters: session.snapshotCounters() };
   const written = await writeSnapshot(opts.snapshotPath!, rows, meta, now);
   process.stderr.write(`lifetop: wrote ${rows.length} processes to ${written}\n`);
@@ -325,7 +325,7 @@ export async function main(argv: string[]): Promise<number> {
     const session = new Session(source, {
       // A recording replays whole unless -f narrows it: it was filtered when it was made.
       filter: source.kind === 'replay' && !opts.filterGiven ? null : opts.filter,
-      retentionMs: opts.retentionMs, maxRows: opts.maxRows, recorder, userName: userNames(),
+      retentionMs: opts.retentionMs, maxRows: opts.maxRows, recorder, userName: userNames(), units: opts.units,
     });
     if (opts.mode === 'json') return await runJson(opts, session);
     return opts.mode === 'snapshot' ? await runSnapshot(opts, session) : await runInterface(opts, session);

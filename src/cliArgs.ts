@@ -2,7 +2,7 @@
 // options, or a UsageError with a one-line message (exit code 2). Pure.
 import { parseArgs } from 'node:util';
 import { quote } from './core/quote';
-import { DEFAULT_FILTER, FilterError, formatFilter, parseFilter } from './core/filter';
+import { DEFAULT_FILTER, FilterError, formatFilter, parseFilter, parseUnitFilter } from './core/filter';
 import type { FilterSpec, SourceKind } from './core/types';
 import { SORT_COLUMNS, type SortColumn, type SortSpec } from './model/processTable';
 import { formatFor } from './output/snapshot';
@@ -16,6 +16,8 @@ export interface CliOptions {
   filterText: string;
   /** -f was given (a replay is otherwise shown unfiltered). */
   filterGiven: boolean;
+  /** --unit: unit patterns (user space), null when not given. */
+  units: string[] | null;
   snapshotPath?: string;
   durationSec?: number;
   recordPath?: string;
@@ -43,6 +45,8 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
   -f, --filter LIST      comm patterns to trace, comma-separated: "python*,uvicorn"
                          (default "${DEFAULT_FILTER}"); "*" traces every process
       --no-children      do not follow descendants of matched processes
+      --unit LIST        only processes whose cgroup unit/container matches, same syntax:
+                         "nginx.service,docker*" (systemd unit or scope, container id, pod uid)
       --json             headless: print one JSON object per event (NDJSON) on stdout
       --snapshot FILE    headless: collect, write the table to FILE (.json, .csv, .txt), exit
       --duration SECS    stop after SECS (headless modes; default for --snapshot: 2, or the
@@ -67,6 +71,7 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
 const OPTIONS = {
   filter: { type: 'string', short: 'f' },
   'no-children': { type: 'boolean' },
+  unit: { type: 'string' },
   json: { type: 'boolean' },
   snapshot: { type: 'string' },
   duration: { type: 'string' },
@@ -187,6 +192,16 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     if (err instanceof FilterError) throw new UsageError(`--filter: ${err.message}`);
     throw err;
   }
+  let units: string[] | null = null;
+  if (values.unit !== undefined) {
+    try {
+      units = parseUnitFilter(values.unit);
+    } catch (err) {
+      if (err instanceof FilterError) throw new UsageError(`--unit: ${err.message}`);
+      throw err;
+    }
+    if (units === null) throw new UsageError('--unit: empty: give at least one unit pattern, e.g. "nginx.service"');
+  }
   const headless = mode === 'json' || mode === 'snapshot';
   // A replay's snapshot is the table at the end of the recording: no default collection time.
   const duration = values.duration === undefined ? (mode === 'snapshot' && values.replay === undefined ? 2 : undefined)
@@ -196,6 +211,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     filter: { patterns, followChildren: !values['no-children'] },
     filterText: formatFilter(patterns),
     filterGiven: values.filter !== undefined,
+    units,
     snapshotPath: values.snapshot,
     durationSec: duration,
     recordPath: values.record,

@@ -10,7 +10,10 @@ import {
   isFollowing, LOSS_COUNTER, LOSS_STAGES, processKey, type Counters, type EventSource, type FilterSpec, type LifecycleEvent, type LossStage,
   type LostRecord, type StreamRecord,
 } from './core/types';
-import { isDead, scanByKey } from './source/procfs';
+import { matchUnit } from './core/filter';
+import { unitOf } from './core/cgroup';
+import { CgroupResolver } from './source/cgroups';
+import { isDead, readCgroup, scanByKey } from './source/procfs';
 import { StatsSampler } from './source/procSampler';
 import { inferredExit, lookup, recoverFromProc, seedFromProc } from './source/procSeed';
 import type { Recorder } from './source/replay';
@@ -33,6 +36,10 @@ export interface SessionOptions {
   /** Also append every record to a recording. */
   recorder?: Recorder;
   userName?: (uid: number) => string;
+  /** --unit: only processes whose unit matches (core/filter parseUnitFilter); null or absent: all. */
+  units?: string[] | null;
+  /** Resolves the kernel's cgroup ids (tests hand in one over a tree of their own). */
+  cgroups?: CgroupResolver;
 }
 
 /** What a session inferred rather than observed, for every output's counters. */
@@ -58,6 +65,8 @@ export class Session extends EventEmitter {
   readonly inferred: Inferred = { recovered: 0, zombieExits: 0, vanished: 0 };
   /** A fault that stopped the source (shown by every output), or null. */
   fault: string | null = null;
+  /** Unit patterns (user space): rows and records of other units are not shown. null: all. */
+  units: string[] | null;
 
   private pending: StreamRecord[] = [];
   private readonly sampler = new StatsSampler();
@@ -75,6 +84,7 @@ export class Session extends EventEmitter {
   /** Total loss the table was last healed for. */
   private healedLoss = 0;
   private readonly lossSeen: Loss = { kernel_ring: 0, addon_queue: 0, traced_map: 0 };
+  private resolver: CgroupResolver | null = null;
 
   constructor(readonly source: EventSource, private readonly opts: SessionOptions) {
     super();
@@ -83,6 +93,18 @@ export class Session extends EventEmitter {
     this.caveat = source.caveat;
     this.live = source.kind !== 'replay';
     this.table = new ProcessTable({ retentionMs: opts.retentionMs, maxRows: opts.maxRows, userName: opts.userName });
+    this.units = opts.units ?? null;
+  }
+
+  /** Shows only processes whose unit matches (null: all); the table keeps every row, views filter. */
+  setUnits(units: string[] | null): void {
+    this.units = units;
+    this.emit('change');
+  }
+
+  /** Whether a record passes the unit filter (lost records always do). */
+  shows(r: StreamRecord): boolean {
+    return r.type === 'lost' || matchUnit(this.units, r.unit);
   }
 
   now(): number {
@@ -197,6 +219,7 @@ export class Session extends EventEmitter {
       const batch = this.pending;
       this.pending = [];
       if (!this.live) for (const r of batch) if (r.time > this.virtualNow) this.virtualNow = r.time; // out of order too
+      this.place(batch);
       this.opts.recorder?.write(batch);
       this.table.apply(batch, this.now());
       let fresh = 0;
@@ -206,6 +229,7 @@ export class Session extends EventEmitter {
         else if (r.type === 'exit' && r.inferred) this.inferred[r.inferred === 'zombie' ? 'zombieExits' : 'vanished']++;
         else if (r.type === 'exec' && r.recovered) this.inferred.recovered++;
         if ((r.type === 'exec' || r.type === 'exit') && r.seeded) continue;
+        if (this.units !== null && !this.shows(r)) continue;
         shown.push(r);
         if (r.type !== 'lost') fresh++;
       }
@@ -215,6 +239,37 @@ export class Session extends EventEmitter {
       if (this.recent.length > 64) this.recent.splice(0, this.recent.length - 64);
     }
     this.changed();
+  }
+
+  /**
+   * Where each process ran: an exec's cgroup from the kernel's ids (read at exec), or, when those do
+   * not resolve, /proc/PID/cgroup; exits and forks take their process's (a row, or an exec earlier in
+   * the batch). A replay keeps what the recording says.
+   */
+  private place(batch: StreamRecord[]): void {
+    let local: Map<string, { cgroup: string; unit: string }> | null = null;
+    for (const r of batch) {
+      if (r.type === 'lost') continue;
+      const key = processKey(r.pid, r.start);
+      if (r.cgroup === undefined) {
+        if (r.type === 'exec' && this.live) {
+          this.resolver ??= this.opts.cgroups ?? new CgroupResolver();
+          const placed = this.source.kind === 'bpf' ? this.resolver.resolve(r.cgroupId, r.memcgId) : null;
+          const cgroup = placed?.cgroup ?? readCgroup(r.pid);
+          if (cgroup !== '') {
+            r.cgroup = cgroup;
+            r.unit = placed?.unit ?? unitOf(cgroup);
+          }
+        } else if (r.type !== 'exec') {
+          const known = local?.get(key) ?? this.table.get(key);
+          if (known && known.cgroup !== '') {
+            r.cgroup = known.cgroup;
+            r.unit = known.unit;
+          }
+        }
+      }
+      if (r.type === 'exec' && r.cgroup !== undefined) (local ??= new Map()).set(key, { cgroup: r.cgroup, unit: r.unit ?? '' });
+    }
   }
 
   private sample(): void {

@@ -83,14 +83,17 @@ export function rowReason(row: RowEnd): ExitReason | null {
   return e ? reasonOf(e) : null;
 }
 
-/** The STATE column: `run`, `exit 3`, `SIGKILL`, `SIGSEGV core`, `OOM`, `lost`; `Z ` first when read from a zombie. */
+/**
+ * The STATE column: `run`, `exit 3`, `SIGKILL`, `SEGV core` (no SIG: the column is 10 cells), `OOM`, `lost`;
+ * `Z ` first when read from a zombie.
+ */
 export function stateText(row: RowEnd): string {
   const e = endingOfRow(row);
   if (!e) return 'run';
   if (e.lost) return 'lost';
   const zombie = e.fromProc ? 'Z ' : '';
   if (e.oomRssKb !== null) return zombie + 'OOM';
-  if (e.signal) return zombie + signalName(e.signal) + (e.coreDumped ? ' core' : '');
+  if (e.signal) return zombie + (e.coreDumped ? `${signalName(e.signal).replace(/^SIG/, '')} core` : signalName(e.signal));
   return `${zombie}exit ${e.exitCode ?? '?'}`;
 }
 

@@ -31,7 +31,33 @@ export function parseFilter(text: string): string[] {
   return patterns;
 }
 
-function checkPattern(pattern: string, text: string): void {
+/** Unit patterns (--unit, the UI's unit prompt): the same syntax, no comm length limit. */
+export const UNIT_MAX = 255;
+
+/**
+ * Parses a unit filter ("nginx.service,docker*") with the comm filter's syntax and checks; ''
+ * (or only spaces) means no unit filter: null.
+ */
+export function parseUnitFilter(text: string): string[] | null {
+  if (text.trim() === '') return null;
+  const patterns: string[] = [];
+  for (const raw of text.split(',')) {
+    const pattern = raw.trim();
+    checkPattern(pattern, text, UNIT_MAX, 'the longest cgroup name');
+    if (!patterns.includes(pattern)) patterns.push(pattern);
+  }
+  if (patterns.length > MAX_PATTERNS) {
+    throw new FilterError(`too many unit patterns (${patterns.length}): at most ${MAX_PATTERNS}`);
+  }
+  return patterns;
+}
+
+/** True when no unit filter is set, or the unit matches one of its patterns ("*" matches '' too). */
+export function matchUnit(patterns: string[] | null, unit: string | undefined): boolean {
+  return patterns === null || matchComm(patterns, unit ?? '');
+}
+
+function checkPattern(pattern: string, text: string, maxBytes = COMM_MAX, limit = "the kernel's comm limit"): void {
   if (pattern === '') throw new FilterError(`empty pattern in filter ${quote(text)}`);
   const shown = quote(pattern); // escaped: the pattern may hold a C1 or bidi control
   if (NON_PRINTABLE.test(pattern)) throw new FilterError(`pattern ${shown} contains a non-printable character`);
@@ -41,8 +67,8 @@ function checkPattern(pattern: string, text: string): void {
   }
   // Counted in bytes: the kernel comm is 15 bytes, not 15 characters.
   const stem = star === -1 ? pattern : pattern.slice(0, -1);
-  if (Buffer.byteLength(stem, 'utf8') > COMM_MAX) {
-    throw new FilterError(`pattern ${shown} is longer than ${COMM_MAX} bytes, the kernel's comm limit`);
+  if (Buffer.byteLength(stem, 'utf8') > maxBytes) {
+    throw new FilterError(`pattern ${shown} is longer than ${maxBytes} bytes, ${limit}`);
   }
 }
 

@@ -20,6 +20,7 @@ export function eventToJson(ev: StreamRecord): Record<string, unknown> {
     type: ev.type, time: iso(ev.time), pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm,
     start: ev.start, started_at: iso(ev.startedAt), tid: ev.tid, cgroup_id: ev.cgroupId,
   };
+  if (ev.cgroup !== undefined) Object.assign(out, { cgroup: ev.cgroup, unit: ev.unit ?? '' });
   if (ev.type === 'exec') {
     Object.assign(out, { filename: ev.filename, args: ev.args, args_truncated: ev.argsTruncated });
     if (ev.seeded) out.seeded = true;
@@ -51,6 +52,7 @@ export function formatEvent(ev: StreamRecord): string {
   let line = '{"type":"' + ev.type + '","time":"' + iso(ev.time) + '","pid":' + num(ev.pid) + ',"ppid":' + num(ev.ppid)
     + ',"uid":' + num(ev.uid) + ',"comm":' + str(ev.comm) + ',"start":' + num(ev.start)
     + ',"started_at":"' + iso(ev.startedAt) + '","tid":' + num(ev.tid) + ',"cgroup_id":' + str(ev.cgroupId);
+  if (ev.cgroup !== undefined) line += ',"cgroup":' + str(ev.cgroup) + ',"unit":' + str(ev.unit ?? '');
   if (ev.type === 'exec') {
     line += ',"filename":' + str(ev.filename) + ',"args":[';
     for (let i = 0; i < ev.args.length; i++) line += (i === 0 ? '' : ',') + str(ev.args[i]);
@@ -163,11 +165,15 @@ class Reader {
   }
 
   base<T extends LifecycleEvent['type']>(type: T): EventBase & { type: T } {
-    return {
+    const base: EventBase & { type: T } = {
       type, time: this.time('time'), pid: this.int('pid'), ppid: this.int('ppid'), uid: this.int('uid'),
       comm: this.str('comm'), start: this.num('start'), startedAt: this.time('started_at'), tid: this.int('tid'),
       cgroupId: this.cgroupId(),
     };
+    // Recordings before 0.3 have neither; unit alone (without cgroup) is kept too.
+    if ('cgroup' in this.o) base.cgroup = this.str('cgroup');
+    if ('unit' in this.o) base.unit = this.str('unit');
+    return base;
   }
 
   lost(): LostRecord {

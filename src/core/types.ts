@@ -22,6 +22,14 @@ export interface EventBase {
   startedAt: number;
   /** cgroup v2 id, decimal string (64-bit). */
   cgroupId: string;
+  /**
+   * Untrusted (cgroup names are chosen by whoever may create cgroups): where it ran, core/cgroup's
+   * pickCgroup (v2 path, or on hybrid v1 systems the memory controller's). Filled in user space
+   * (session) from the ids or /proc; absent when not known (old recordings, unresolved ids).
+   */
+  cgroup?: string;
+  /** Untrusted: the short name derived from cgroup (core/cgroup unitOf); '' for the root. */
+  unit?: string;
 }
 
 export interface ExecEvent extends EventBase {
@@ -32,6 +40,8 @@ export interface ExecEvent extends EventBase {
   args: string[];
   /** argv did not fit in the kernel buffer. */
   argsTruncated: boolean;
+  /** The v1 memory controller's cgroup id at exec (kernel source; '0': none). Not written to NDJSON. */
+  memcgId?: string;
   /** true when the event was synthesized from /proc for an already-running process. */
   seeded?: boolean;
   /** true when /proc showed a process the events missed (after a loss): synthesized, like seeded. */
@@ -212,4 +222,8 @@ export interface ProcessRow {
   /** RSS (KiB) when the OOM killer chose it; null unless it was OOM-killed. */
   oomRssKb: number | null;
   cgroupId: string;
+  /** Untrusted: where it ran (see EventBase.cgroup); '' when not known. */
+  cgroup: string;
+  /** Untrusted: short unit/container/pod name of cgroup; '' for the root or unknown. */
+  unit: string;
 }

@@ -139,6 +139,10 @@ export class ProcessTable {
     row.args = ev.args;
     row.argsTruncated = ev.argsTruncated;
     row.cgroupId = ev.cgroupId;
+    if (ev.cgroup !== undefined) {
+      row.cgroup = ev.cgroup;
+      row.unit = ev.unit ?? '';
+    }
     row.label = labelFor(row, this.parentOf(row));
     this.changes++;
   }
@@ -153,6 +157,7 @@ export class ProcessTable {
       pid: ev.childPid, ppid: ev.pid, uid: ev.uid, comm: image.comm, filename: image.filename,
       args: image.args, argsTruncated: image.argsTruncated, start: ev.childStart,
       startedAt: ev.startedAt - (ev.start - ev.childStart) / 1e6, cgroupId: ev.cgroupId,
+      cgroup: parent?.cgroup ?? ev.cgroup, unit: parent?.unit ?? ev.unit,
     }, now, { parent });
     this.insert(row);
   }
@@ -189,7 +194,8 @@ export class ProcessTable {
 
   private newRow(
     key: string,
-    src: Pick<ProcessRow, 'pid' | 'ppid' | 'uid' | 'comm' | 'filename' | 'args' | 'argsTruncated' | 'start' | 'startedAt' | 'cgroupId'>,
+    src: Pick<ProcessRow, 'pid' | 'ppid' | 'uid' | 'comm' | 'filename' | 'args' | 'argsTruncated' | 'start' | 'startedAt' | 'cgroupId'>
+      & { cgroup?: string; unit?: string },
     now: number,
     opts: { seeded?: boolean; recovered?: boolean; parent?: ProcessRow | null },
   ): ProcessRow {
@@ -200,6 +206,7 @@ export class ProcessTable {
       exitCode: null, signal: null, coreDumped: false, exitedAt: null, lifetimeMs: null,
       cpuPct: null, rssKb: null, seeded: opts.seeded === true, recovered: opts.recovered === true,
       exitFromProc: false, killedBy: null, oomRssKb: null, cgroupId: src.cgroupId,
+      cgroup: src.cgroup ?? '', unit: src.cgroup !== undefined ? src.unit ?? '' : '',
     };
     // parent undefined: look it up by ppid; null: deliberately none.
     const parent = opts.parent === undefined ? this.parentOf(row) : opts.parent ?? undefined;

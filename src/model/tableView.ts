@@ -4,11 +4,16 @@
 import { rowAgeMs } from '../core/format';
 import { endingOfRow, REASON_RANK, reasonOf, reasonText, stateText } from '../core/exitReason';
 import type { KilledBy, ProcessRow } from '../core/types';
+import { matchUnit } from '../core/filter';
 
-export type SortColumn = 'pid' | 'ppid' | 'user' | 'comm' | 'label' | 'started' | 'age' | 'cpu' | 'rss' | 'state';
-export const SORT_COLUMNS: SortColumn[] = ['pid', 'ppid', 'user', 'comm', 'label', 'started', 'age', 'cpu', 'rss', 'state'];
+export type SortColumn = 'pid' | 'ppid' | 'user' | 'comm' | 'label' | 'started' | 'age' | 'cpu' | 'rss' | 'unit' | 'state';
+export const SORT_COLUMNS: SortColumn[] = ['pid', 'ppid', 'user', 'comm', 'label', 'started', 'age', 'cpu', 'rss', 'unit', 'state'];
 export interface SortSpec { column: SortColumn; descending: boolean }
-export interface ViewOptions { sort: SortSpec; query: string; showExited: boolean; tree?: boolean }
+export interface ViewOptions {
+  sort: SortSpec; query: string; showExited: boolean; tree?: boolean;
+  /** Unit patterns (core/filter parseUnitFilter): only rows whose unit matches; null/absent: all. */
+  units?: string[] | null;
+}
 
 /**
  * STATE order: running, lost, then ended rows grouped by why (ok, code, signal, core, oom), each
@@ -43,7 +48,8 @@ export class RowViews {
    */
   view(rows: Iterable<ProcessRow>, version: number, opts: ViewOptions, now: number): ProcessRow[] {
     const second = opts.sort.column === 'age' ? Math.floor(now / 1000) : 0;
-    const question = JSON.stringify([opts.sort.column, opts.sort.descending, opts.query, opts.showExited, !!opts.tree, second]);
+    const question = JSON.stringify([opts.sort.column, opts.sort.descending, opts.query, opts.showExited, !!opts.tree, second,
+      opts.units ?? null]);
     if (this.last?.version === version && this.last.question === question) return this.last.rows.slice();
     const shown = this.compute(rows, opts, now);
     this.last = { version, question, rows: shown };
@@ -52,10 +58,12 @@ export class RowViews {
 
   private compute(rows: Iterable<ProcessRow>, opts: ViewOptions, now: number): ProcessRow[] {
     const query = opts.query.toLowerCase();
+    const units = opts.units ?? null;
     const picked: ProcessRow[] = [];
     for (const row of rows) {
       if (!opts.showExited && row.state !== 'running') continue;
       if (query !== '' && !this.haystack(row).includes(query)) continue;
+      if (units && !matchUnit(units, row.unit)) continue;
       picked.push(row);
     }
     const sorted = sortRows(picked, opts.sort, now);
@@ -192,6 +200,7 @@ function textKey(column: SortColumn): ((row: ProcessRow) => string) | null {
   if (column === 'user') return (r) => r.user.toLowerCase();
   if (column === 'comm') return (r) => r.comm.toLowerCase();
   if (column === 'label') return (r) => r.label.toLowerCase();
+  if (column === 'unit') return (r) => r.unit.toLowerCase();
   return null;
 }
 

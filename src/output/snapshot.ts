@@ -27,8 +27,9 @@ export class SnapshotError extends Error {
 
 // New columns go last: a reader that counts columns keeps working.
 const CSV_HEADER = ['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
-  'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from', 'reason', 'killed_by', 'oom_rss_kb'];
+  'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from', 'reason', 'killed_by', 'oom_rss_kb', 'cgroup', 'unit'];
 const TEXT_LABEL_MAX = 60;
+const UNIT_MAX = 40;
 
 export function snapshotJson(rows: ProcessRow[], meta: SnapshotMeta, now: number): string {
   const doc = {
@@ -42,7 +43,7 @@ export function snapshotJson(rows: ProcessRow[], meta: SnapshotMeta, now: number
       exit_code: r.exitCode, signal: r.signal, reason: rowReason(r),
       killed_by: r.killedBy ? { pid: r.killedBy.pid, comm: r.killedBy.comm, uid: r.killedBy.uid, kernel: r.killedBy.kernel } : null,
       oom_rss_kb: r.oomRssKb ?? null, cpu_pct: r.cpuPct, rss_kb: r.rssKb,
-      origin: origin(r), exit_from: exitFrom(r),
+      origin: origin(r), exit_from: exitFrom(r), cgroup: r.cgroup, unit: r.unit,
     })),
   };
   return escapeInvisible(JSON.stringify(doc, null, 2)) + '\n';
@@ -72,7 +73,7 @@ export function snapshotCsv(rows: ProcessRow[], now: number, meta?: SnapshotMeta
   for (const r of rows) {
     const fields = [r.pid, r.ppid, r.uid, r.user, r.comm, r.args.join(' '), r.label,
       new Date(r.startedAt).toISOString(), ageSeconds(r, now), r.state, r.exitCode, r.signal, r.cpuPct, r.rssKb,
-      origin(r), exitFrom(r), rowReason(r), killedByText(r.killedBy ?? null), r.oomRssKb ?? null];
+      origin(r), exitFrom(r), rowReason(r), killedByText(r.killedBy ?? null), r.oomRssKb ?? null, r.cgroup, r.unit];
     lines.push(fields.map(csvField).join(','));
   }
   if (meta) lines.push(trailer(meta));
@@ -84,7 +85,7 @@ export function snapshotCsv(rows: ProcessRow[], now: number, meta?: SnapshotMeta
  * Numeric cells (pid, ppid, uid, age_s, exit_code, signal, oom_rss_kb, cpu_pct, rss_kb) are plain
  * numbers, `-1` included, and null is an empty cell. killed_by is `comm[pid] uid N` (the sender's
  * comm is untrusted like any comm), `kernel`, or empty. Text cells (user, comm, args, label,
- * started_at, state, reason, killed_by, origin, exit_from) go through three steps, in this order:
+ * started_at, state, reason, killed_by, origin, exit_from, cgroup, unit) go through three steps, in this order:
  *  1. Escapes, so no character can drive a terminal or reorder what it shows. Every backslash
  *     in a text cell starts one of these, so reading them back is unambiguous:
  *       \                                   -> \\
@@ -122,12 +123,12 @@ function csvText(value: string): string {
 
 /** Aligned columns for people; control characters appear as \xNN so the file is safe to cat. */
 export function snapshotText(rows: ProcessRow[], now: number, meta?: SnapshotMeta): string {
-  const header = ['PID', 'PPID', 'USER', 'COMM', 'LABEL', 'STARTED', 'AGE', 'CPU%', 'RSS', 'STATE'];
+  const header = ['PID', 'PPID', 'USER', 'COMM', 'LABEL', 'STARTED', 'AGE', 'CPU%', 'RSS', 'UNIT', 'STATE'];
   const rightAligned = new Set(['PID', 'PPID', 'AGE', 'CPU%', 'RSS']);
   const table = [header, ...rows.map((r) => [
     String(r.pid), String(r.ppid), clean(r.user), clean(r.comm), shorten(clean(r.label), TEXT_LABEL_MAX),
     startedText(r.startedAt, now), formatAge(rowAgeMs(r, now)), formatCpu(r.cpuPct),
-    r.rssKb === null ? '-' : String(r.rssKb), stateText(r),
+    r.rssKb === null ? '-' : String(r.rssKb), r.unit === '' ? '-' : shorten(clean(r.unit), UNIT_MAX), stateText(r),
   ])];
   const widths = header.map((_, col) => Math.max(...table.map((line) => line[col].length)));
   const lines = table.map((line) => line

@@ -6,7 +6,7 @@ import { loadAddon, type AbiLayout, type NativeAddon, type NativeTracer, type Tr
 /** Record layout the decoder assumes; test/unit checks it against the C structs (abi()). */
 export const LAYOUT = {
   header: { size: 64, ts_ns: 0, start_ns: 8, cgroup_id: 16, type: 24, pid: 28, ppid: 32, tid: 36, uid: 40, comm: 48 },
-  exec: { filename_len: 64, args_len: 66, args_truncated: 68, filename: 72, args: 328 },
+  exec: { memcg_id: 64, filename_len: 72, args_len: 74, args_truncated: 76, filename: 80, args: 336 },
   exit: {
     duration_ns: 64, cpu_ns: 72, oom_rss_kb: 80, exit_code: 88, signal: 92, sender_pid: 96, sender_uid: 100,
     sender_comm: 104, core_dumped: 120, reason: 121,
@@ -104,6 +104,7 @@ export function decodeBatch(batch: Buffer, bootEpochMs: number): LifecycleEvent[
         filename: batch.toString('utf8', r + E.filename, r + E.filename + fnLen),
         args: splitArgs(batch, r + E.args, argsLen),
         argsTruncated: batch[r + E.args_truncated] !== 0,
+        memcgId: cgroupId(view, r + E.memcg_id),
       });
     } else if (type === LAYOUT.types.exit) {
       const X = LAYOUT.exit;

@@ -1,6 +1,7 @@
 // What /proc says lifetop should know: the processes a filter traces (seeding at start, recovery
 // after a loss), and exits the kernel did not report (zombies' status, vanished processes).
 
+import { unitOf } from '../core/cgroup';
 import { matchComm } from '../core/filter';
 import { ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, processKey } from '../core/types';
 import { infoFromStat, isDead, ProcInfo, ProcStat, readStat, scanStats, statKey, TICKS_PER_SEC } from './procfs';
@@ -114,5 +115,6 @@ export function execFromInfo(p: ProcInfo, now: number): ExecEvent {
   return {
     type: 'exec', time: now, pid: p.pid, ppid: p.ppid, tid: p.pid, uid: p.uid, comm: p.comm, start: p.start,
     startedAt: p.startedAt, cgroupId: p.cgroupId, filename: p.filename, args: p.args, argsTruncated: false,
+    ...(p.cgroup ? { cgroup: p.cgroup, unit: unitOf(p.cgroup) } : {}),
   };
 }

@@ -3,6 +3,7 @@
 
 import * as fs from 'node:fs';
 import { NS_PER_TICK, processKey } from '../core/types';
+import { parseProcCgroup, pickCgroup } from '../core/cgroup';
 
 /** USER_HZ: /proc reports times in these ticks on every Linux ABI. */
 export const TICKS_PER_SEC = 1e9 / NS_PER_TICK;
@@ -16,6 +17,8 @@ export interface ProcInfo {
   /** Epoch ms. */
   startedAt: number;
   cgroupId: string;
+  /** Untrusted: from /proc/PID/cgroup (core/cgroup pickCgroup); '' when not readable. */
+  cgroup?: string;
   threads: number;
 }
 
@@ -116,8 +119,17 @@ export function infoFromStat(stat: ProcStat): ProcInfo | null {
   const start = stat.startTicks * NS_PER_TICK;
   return {
     pid, ppid: stat.ppid, uid: uid ? Number(uid[1]) : 0, comm: stat.comm, args: splitCmdline(cmdline),
-    filename: readExe(pid), start, startedAt: bootTimeMs() + start / 1e6, cgroupId: '0', threads: stat.threads,
+    filename: readExe(pid), start, startedAt: bootTimeMs() + start / 1e6, cgroupId: '0', cgroup: readCgroup(pid),
+    threads: stat.threads,
   };
+}
+
+/** Where a process runs, from /proc/PID/cgroup: the v2 path, else (hybrid v1) memory's, else cpu's. */
+export function readCgroup(pid: number): string {
+  const text = readText(`/proc/${pid}/cgroup`);
+  if (text === null) return '';
+  const p = parseProcCgroup(text);
+  return pickCgroup(p.v2, p.memory, p.cpu);
 }
 
 function splitCmdline(cmdline: string): string[] {

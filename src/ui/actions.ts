@@ -5,7 +5,7 @@ import path from 'node:path';
 import { format } from 'date-fns';
 import type { FilterSpec } from '../core/types';
 import { SORT_COLUMNS } from '../model/processTable';
-import { DEFAULT_FILTER, formatFilter, parseFilter } from '../core/filter';
+import { DEFAULT_FILTER, formatFilter, parseFilter, parseUnitFilter } from '../core/filter';
 import { clamp, ensureVisible, type PromptKind, type ViewState } from './viewState';
 
 /** Redraw flags: which panes an action invalidates. */
@@ -14,7 +14,7 @@ export const Redraw = {
 } as const;
 
 export type ActionName =
-  | 'filterPrompt' | 'searchPrompt' | 'toggleAll' | 'toggleChildren' | 'sortPrev' | 'sortNext'
+  | 'filterPrompt' | 'unitPrompt' | 'searchPrompt' | 'toggleAll' | 'toggleChildren' | 'sortPrev' | 'sortNext'
   | 'sortPicker' | 'reverse' | 'pause' | 'toggleExited' | 'toggleTree' | 'snapshotPrompt'
   | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'switchFocus' | 'details' | 'help' | 'suspend' | 'quit';
 
@@ -28,6 +28,7 @@ export interface KeyBinding {
 
 export const KEY_TABLE: readonly KeyBinding[] = [
   { keys: ['/', 'f'], action: 'filterPrompt', help: 'kernel filter: comm patterns, e.g. python*,uvicorn', hint: 'filter' },
+  { keys: ['u'], action: 'unitPrompt', help: 'show only units/containers, e.g. nginx.service,docker* (empty: all)', hint: 'unit' },
   { keys: ['\\'], action: 'searchPrompt', help: 'search shown rows by comm/args/label (Esc clears)', hint: 'search' },
   { keys: ['a'], action: 'toggleAll', help: 'trace all processes (*) / back to the previous filter' },
   { keys: ['c'], action: 'toggleChildren', help: 'follow children of matched processes on/off' },
@@ -104,6 +105,7 @@ export function keyId(ch: string | undefined, key: KeyInfo | undefined): string 
 
 export type Effect =
   | { kind: 'setFilter'; spec: FilterSpec }
+  | { kind: 'setUnits'; units: string[] | null }
   | { kind: 'snapshot'; path: string }
   | { kind: 'suspend' }
   | { kind: 'quit'; code: number };
@@ -152,6 +154,7 @@ function openPrompt(s: ViewState, kind: PromptKind, text: string): Outcome {
 export function runAction(s: ViewState, action: ActionName, ctx: ActionContext): Outcome {
   switch (action) {
     case 'filterPrompt': return openPrompt(s, 'filter', formatFilter(ctx.filter.patterns));
+    case 'unitPrompt': return openPrompt(s, 'unit', formatFilter(s.units ?? []));
     case 'searchPrompt': return openPrompt(s, 'search', s.query);
     case 'snapshotPrompt':
       return openPrompt(s, 'snapshot', `lifetop-${format(ctx.now, 'yyyyMMdd-HHmmss')}.json`);
@@ -274,6 +277,15 @@ function submitPrompt(s: ViewState, ctx: ActionContext): Outcome {
       const spec = { patterns, followChildren: ctx.filter.followChildren };
       const msg = `filter ${formatFilter(patterns)}`;
       return done({ ...closed, message: msg, messageIsError: false, patternsBeforeAll: null }, Redraw.ALL, [{ kind: 'setFilter', spec }]);
+    } catch (err) {
+      return done({ ...s, prompt: { ...p, error: errorLine(err) } }, Redraw.PROMPT);
+    }
+  }
+  if (p.kind === 'unit') {
+    try {
+      const units = parseUnitFilter(p.text);
+      const msg = units ? `units ${formatFilter(units)}` : 'all units';
+      return done({ ...closed, units, message: msg, messageIsError: false }, Redraw.ALL, [{ kind: 'setUnits', units }]);
     } catch (err) {
       return done({ ...s, prompt: { ...p, error: errorLine(err) } }, Redraw.PROMPT);
     }

@@ -43,6 +43,9 @@ export interface UiSession {
   /** Model time (epoch ms): a replay runs on the recording's clock. Wall clock when absent or 0. */
   now?(): number;
   setFilter(spec: FilterSpec): void;
+  /** Unit patterns shown (--unit); the UI's `u` changes them. */
+  readonly units?: string[] | null;
+  setUnits?(units: string[] | null): void;
   eventsPerSec(): number;
   /** Events lost so far, per stage. */
   loss(): Record<LossStage, number>;
@@ -107,6 +110,7 @@ class App {
     initialSort?: SortSpec,
   ) {
     if (initialSort) this.state = { ...this.state, sort: { ...initialSort } };
+    if (session.units) this.state = { ...this.state, units: session.units };
     this.layout = computeLayout(screen.width as number, screen.height as number);
     this.boxes = this.createBoxes();
     this.applyLayout();
@@ -198,6 +202,8 @@ class App {
       this.finish(effect.code);
     } else if (effect.kind === 'suspend') {
       suspendTerminal(); // returns after fg, having redrawn everything
+    } else if (effect.kind === 'setUnits') {
+      this.session.setUnits?.(effect.units);
     } else if (effect.kind === 'setFilter') {
       try {
         this.session.setFilter(effect.spec);
@@ -292,7 +298,8 @@ class App {
   private tableText(rows: ProcessRow[], now: number): string {
     const s = this.state;
     const pattern = formatFilter(this.session.filter.patterns);
-    const emptyText = s.query ? `no rows match "${s.query}"` : `no processes matching ${pattern} yet`;
+    const units = s.units ? ` in units ${formatFilter(s.units)}` : '';
+    const emptyText = s.query ? `no rows match "${s.query}"` : `no processes matching ${pattern}${units} yet`;
     const frozen = this.frozen;
     const depthOf = frozen ? (r: ProcessRow) => frozen.depths.get(r) ?? 0 : s.tree ? treeDepth : undefined;
     const view = { selected: s.selected, scroll: s.scroll, sort: s.sort, focused: s.focus === 'table', emptyText, depthOf };

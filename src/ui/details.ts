@@ -36,6 +36,8 @@ export function detailsBody(row: ProcessRow | undefined, chain: readonly Process
   const end = endingOfRow(row);
   if (end) field('Reason', reasonOf(end), width, body);
   field('CPU / RSS', `${formatCpu(row.cpuPct)}%  ${formatKb(row.rssKb)}`, width, body);
+  field('Unit', row.unit || (row.cgroup === '/' ? '(root cgroup)' : '(unknown)'), width, body);
+  field('Cgroup', row.cgroup || '(unknown)', width, body);
   field('Cgroup id', row.cgroupId, width, body);
   field('Seen by', row.seeded ? 'seeded: already running, read from /proc'
     : row.recovered ? 'recovered: its events were lost, found in /proc' : 'its exec/fork event', width, body);

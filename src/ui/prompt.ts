@@ -9,6 +9,7 @@ const LABELS: Record<PromptState['kind'], string> = {
   filter: ' Filter (comm patterns)> ',
   search: ' Search> ',
   snapshot: ' Save table to> ',
+  unit: ' Units (patterns, empty: all)> ',
 };
 
 export function renderPrompt(p: PromptState, width: number, theme: Theme): string {

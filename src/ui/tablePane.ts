@@ -20,8 +20,8 @@ export interface Column {
 export const NEW_ROW_MS = 2000;
 const LABEL_MIN = 20;
 const MAX_INDENT = 8;
-/** Dropped first when the terminal is narrow: resource columns, then the redundant start time. */
-const DROP_ORDER = ['rss', 'cpu', 'started', 'user', 'ppid', 'age'];
+/** Dropped first when the terminal is narrow: the unit, resource columns, then the redundant start time. */
+const DROP_ORDER = ['unit', 'rss', 'cpu', 'started', 'user', 'ppid', 'age'];
 
 function labelCell(row: ProcessRow, theme: Theme, nesting: number): string {
   const text = row.label || row.args.join(' ') || row.comm;
@@ -39,6 +39,7 @@ const ALL_COLUMNS: Column[] = [
   { id: 'age', title: 'AGE', width: 6, align: 'right', sort: 'age', cell: (r, now) => formatAge(rowAgeMs(r, now)) },
   { id: 'cpu', title: 'CPU%', width: 5, align: 'right', sort: 'cpu', cell: (r) => formatCpu(r.cpuPct) },
   { id: 'rss', title: 'RSS', width: 6, align: 'right', sort: 'rss', cell: (r) => formatKb(r.rssKb) },
+  { id: 'unit', title: 'UNIT', width: 14, align: 'left', sort: 'unit', cell: (r) => r.unit },
   { id: 'state', title: 'STATE', width: 10, align: 'left', sort: 'state', cell: (r) => stateText(r) },
 ];
 

@@ -5,7 +5,7 @@ import type { SortSpec, ViewOptions } from '../model/processTable';
 
 export type Focus = 'table' | 'log';
 export type Overlay = 'none' | 'help' | 'details' | 'sortPicker';
-export type PromptKind = 'filter' | 'search' | 'snapshot';
+export type PromptKind = 'filter' | 'search' | 'snapshot' | 'unit';
 
 export interface PromptState {
   kind: PromptKind;
@@ -38,6 +38,8 @@ export interface ViewState {
   messageIsError: boolean;
   /** Patterns in effect before `a` switched to tracing everything, restored by the next `a`. */
   patternsBeforeAll: string[] | null;
+  /** Unit patterns shown (--unit, the `u` prompt); null: every unit. */
+  units: string[] | null;
 }
 
 export function initialViewState(): ViewState {
@@ -60,17 +62,18 @@ export function initialViewState(): ViewState {
     message: '',
     messageIsError: false,
     patternsBeforeAll: null,
+    units: null,
   };
 }
 
 export function viewOptions(s: ViewState): ViewOptions {
-  return { sort: s.sort, query: s.query, showExited: s.showExited, tree: s.tree };
+  return { sort: s.sort, query: s.query, showExited: s.showExited, tree: s.tree, units: s.units };
 }
 
 /** True when the rows to display differ between two states (a paused frame is then re-captured). */
 export function viewOptionsChanged(a: ViewState, b: ViewState): boolean {
   return a.sort.column !== b.sort.column || a.sort.descending !== b.sort.descending
-    || a.query !== b.query || a.showExited !== b.showExited || a.tree !== b.tree;
+    || a.query !== b.query || a.showExited !== b.showExited || a.tree !== b.tree || a.units !== b.units;
 }
 
 export function clamp(n: number, lo: number, hi: number): number {

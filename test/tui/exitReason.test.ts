@@ -42,9 +42,9 @@ const exits: ExitEvent[] = [
 ];
 const ALL_PIDS = Object.values(P) as number[];
 
-/** What the STATE column (10 cells) shows for each pid: `SIGSEGV core` is cut to its width. */
+/** What the STATE column (10 cells) shows for each pid. */
 const STATE: Record<number, string> = {
-  [P.term]: 'SIGTERM', [P.segv]: 'SIGSEGV co', [P.oom]: 'OOM', [P.notFound]: 'exit 127', [P.ok]: 'exit 0', [P.running]: 'run',
+  [P.term]: 'SIGTERM', [P.segv]: 'SEGV core', [P.oom]: 'OOM', [P.notFound]: 'exit 127', [P.ok]: 'exit 0', [P.running]: 'run',
 };
 
 /** Control characters the way the UI must show them: visible `\xHH` escapes. */
@@ -186,14 +186,14 @@ describe('exit reasons in the lifetop UI (tmux, replay)', () => {
   it('sorts by STATE: running first ascending, grouped by why (ok, code, signal, core, oom)', async () => {
     const p = launch();
     await p.waitFor(allRowsShown, 'all six rows');
-    p.send('>', '>', '>', '>'); // started (the default) -> age -> cpu -> rss -> state
+    p.send('>', '>', '>', '>', '>'); // started (the default) -> age -> cpu -> rss -> unit -> state
     let screen = await p.waitFor(/sort state▼/, 'sort by state, descending');
     const desc = stateCells(screen);
-    expect(desc.map((c) => c.state)).toEqual(['OOM', 'SIGSEGV co', 'SIGTERM', 'exit 127', 'exit 0', 'run']);
+    expect(desc.map((c) => c.state)).toEqual(['OOM', 'SEGV core', 'SIGTERM', 'exit 127', 'exit 0', 'run']);
     p.send('r');
     screen = await p.waitFor(/sort state▲/, 'sort by state, ascending');
     const asc = stateCells(screen);
-    expect(asc.map((c) => c.state)).toEqual(['run', 'exit 0', 'exit 127', 'SIGTERM', 'SIGSEGV co', 'OOM']);
+    expect(asc.map((c) => c.state)).toEqual(['run', 'exit 0', 'exit 127', 'SIGTERM', 'SEGV core', 'OOM']);
     expect(asc.map((c) => c.pid)).toEqual([P.running, P.ok, P.notFound, P.term, P.segv, P.oom]);
     expect(asc.map((c) => c.pid)).toEqual(desc.map((c) => c.pid).reverse());
   });

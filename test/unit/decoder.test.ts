@@ -19,6 +19,8 @@ describe.skipIf(!built)('ABI', () => {
     expect(abi.types).toEqual(LAYOUT.types);
     expect(abi.reasons).toEqual(LAYOUT.reasons);
     expect(abi.exit.size).toBe(128);
+    expect(abi.exec.memcg_id).toBe(abi.header.size); // widest first, right after the header
+    expect(abi.exec.filename % 8).toBe(0);
     expect(abi.limits.commLen).toBe(LAYOUT.commLen);
   });
 });
@@ -57,6 +59,7 @@ describe('decodeBatch', () => {
   it('decodes exec, exit and fork records with wall-clock times', () => {
     const E = LAYOUT.exec;
     const exec = record(1, E.args + args.length, (b) => {
+      b.writeBigUInt64LE(2n ** 60n + 3n, E.memcg_id);  // the v1 memory cgroup's kernfs id, exact
       b.write('/usr/bin/python3', E.filename);
       b.writeUInt16LE(16, E.filename_len);
       b.writeUInt16LE(args.length, E.args_len);
@@ -80,7 +83,9 @@ describe('decodeBatch', () => {
       type: 'exec', pid: 4242, ppid: 1, tid: 4243, uid: 1000, comm: 'python3\x1b[2J', start: 4e9,
       time: BOOT + 5000, startedAt: BOOT + 4000, cgroupId: (2n ** 63n + 7n).toString(),
       filename: '/usr/bin/python3', args: ['python3', '-c', 'print(1)'], argsTruncated: false,
+      memcgId: (2n ** 60n + 3n).toString(),
     });
+    expect('cgroup' in e).toBe(false); // resolved to a path in user space (session), not here
     expect(x).toMatchObject({ type: 'exit', exitCode: 3, signal: 9, coreDumped: true, durationMs: 1000, cpuMs: 250 });
     expect('killedBy' in x).toBe(false); // reason none: no sender, no OOM
     expect('oom' in x).toBe(false);

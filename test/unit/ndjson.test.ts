@@ -321,6 +321,11 @@ describe('formatEvent fast path', () => {
     { type: 'lost', time: 0, stage: 'traced_map', count: 0, since: 0, until: 999.9 },
     { ...base, type: 'fork', childPid: 12, childStart: 2 ** 60 },
     { ...base, type: 'fork', childPid: 12, childStart: 1, time: 0, startedAt: 999 },
+    { ...base, type: 'exec', filename: '/bin/sh', args: ['sh'], argsTruncated: false, cgroup: '/' + hostile + '/x.scope', unit: hostile },
+    { ...base, type: 'exec', filename: '/bin/sh', args: ['sh'], argsTruncated: false, cgroup: '/', unit: '', seeded: true },
+    { ...base, type: 'exec', filename: '/bin/sh', args: ['sh'], argsTruncated: false, cgroup: '/a', memcgId: '5' },
+    { ...base, type: 'exit', exitCode: 0, signal: 9, coreDumped: false, durationMs: 5, cpuMs: 1, cgroup: '/system.slice/x.service', unit: 'x.service' },
+    { ...base, type: 'fork', childPid: 12, childStart: 1, cgroup: '/docker/' + 'a'.repeat(64), unit: 'aaaaaaaaaaaa' },
   ];
   it.each(cases.map((c, i) => [i, c] as const))('case %i equals the reference', (_i, ev) => {
     expect(formatEvent(ev)).toBe(reference(ev));
@@ -331,5 +336,33 @@ describe('formatEvent fast path', () => {
       const ev: LifecycleEvent = { ...base, time: t, type: 'fork', childPid: 1, childStart: 1 };
       expect(JSON.parse(formatEvent(ev)).time).toBe(new Date(t).toISOString());
     }
+  });
+});
+
+describe('where it ran: cgroup and unit', () => {
+  it('writes cgroup and unit right after cgroup_id, only when known (memcgId never)', () => {
+    const ev = { ...exec(4242, 10), cgroup: '/system.slice/nginx.service', unit: 'nginx.service', memcgId: '99' };
+    const json = eventToJson(ev);
+    expect(Object.keys(json).slice(9, 12)).toEqual(['cgroup_id', 'cgroup', 'unit']);
+    expect(json).toMatchObject({ cgroup: '/system.slice/nginx.service', unit: 'nginx.service' });
+    expect('memcg_id' in json || 'memcgId' in json).toBe(false);
+    const bare = eventToJson(exec(4242, 10));
+    expect('cgroup' in bare || 'unit' in bare).toBe(false);
+  });
+
+  it('round-trips cgroup and unit, hostile text escaped on one line', () => {
+    const hostile = '/evil\x1b[2J{red-bg}\n\u009b' + BIDI + '.scope';
+    const ev = wholeMs({ ...exit(7, 1, { code: 1 }), cgroup: hostile, unit: hostile.slice(1) });
+    const line = formatEvent(ev);
+    expect(line).not.toMatch(/[\x1b\n\u009b]/);
+    expect(line).not.toMatch(BIDI_RE);
+    expect(parseEvent(line)).toEqual(ev);
+  });
+
+  it('loads recordings without them (older versions) and rejects non-strings', () => {
+    const old = JSON.parse(formatEvent(wholeMs(exec(4242, 10))));
+    expect('cgroup' in parseEvent(JSON.stringify(old))).toBe(false);
+    expectOneLineError(() => parseEvent(JSON.stringify({ ...old, cgroup: 5 })), RecordingError, /"cgroup" is not a string/);
+    expectOneLineError(() => parseEvent(JSON.stringify({ ...old, unit: null })), RecordingError, /"unit" is not a string/);
   });
 });

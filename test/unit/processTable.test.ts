@@ -397,7 +397,7 @@ describe('sorting', () => {
     const values: Record<SortColumn, number | string | null> = {
       pid: row.pid, ppid: row.ppid, user: row.user.toLowerCase(), comm: row.comm.toLowerCase(),
       label: row.label.toLowerCase(), started: row.startedAt, age: Math.round(rowAgeMs(row, now)), cpu: row.cpuPct, // AGE as shown
-      rss: row.rssKb, state: rank[row.state],
+      rss: row.rssKb, unit: row.unit.toLowerCase(), state: rank[row.state],
     };
     return values[column];
   }

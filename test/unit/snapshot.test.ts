@@ -102,10 +102,10 @@ describe('snapshotJson', () => {
     expect(doc.processes.map((p: { pid: number }) => p.pid)).toEqual([10, 11, 12, 13]);
     const p10 = doc.processes[0];
     expect(Object.keys(p10)).toEqual(['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
-      'exit_code', 'signal', 'reason', 'killed_by', 'oom_rss_kb', 'cpu_pct', 'rss_kb', 'origin', 'exit_from']);
+      'exit_code', 'signal', 'reason', 'killed_by', 'oom_rss_kb', 'cpu_pct', 'rss_kb', 'origin', 'exit_from', 'cgroup', 'unit']);
     expect(p10).toMatchObject({
       user: 'alice', args: ['python3', 'app.py'], label: 'app.py', state: 'running', exit_code: null, cpu_pct: 12.345, rss_kb: 20480,
-      origin: 'event', exit_from: null, reason: null, killed_by: null, oom_rss_kb: null,
+      origin: 'event', exit_from: null, reason: null, killed_by: null, oom_rss_kb: null, cgroup: '', unit: '',
     });
     expect(p10.age_s).toBeCloseTo(60, 2);
     expect(doc.processes[1]).toMatchObject({ comm: HOSTILE_COMM, args: HOSTILE_ARGS, cpu_pct: null });
@@ -155,9 +155,9 @@ describe('snapshotCsv', () => {
     expect(csv.endsWith('\r\n')).toBe(true);
     const records = parseCsv(csv);
     expect(records[0]).toEqual(['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'started_at', 'age_s', 'state',
-      'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from', 'reason', 'killed_by', 'oom_rss_kb']);
+      'exit_code', 'signal', 'cpu_pct', 'rss_kb', 'origin', 'exit_from', 'reason', 'killed_by', 'oom_rss_kb', 'cgroup', 'unit']);
     expect(records).toHaveLength(5); // no meta, no trailer
-    for (const r of records) expect(r).toHaveLength(19);
+    for (const r of records) expect(r).toHaveLength(21);
     const evil = records[2];
     // A backslash becomes \\, controls other than tab, CR and LF become \xNN, bidi controls \uXXXX:
     // `cat file.csv` can neither drive the terminal nor reorder what it shows.
@@ -170,14 +170,14 @@ describe('snapshotCsv', () => {
       + '=HYPERLINK(""http://x"",""y"")"');
     expect(csv).not.toMatch(/[\u001b\u0007\u009b]/);
     expect(csv).not.toMatch(BIDI_RE);
-    expect(records[1].slice(9)).toEqual(['running', '', '', '12.345', '20480', 'event', '', '', '', '']);
-    expect(records[4].slice(9)).toEqual(['exited', '0', '9', '', '', 'event', 'kernel', 'core', '', '']);
+    expect(records[1].slice(9)).toEqual(['running', '', '', '12.345', '20480', 'event', '', '', '', '', '', '']);
+    expect(records[4].slice(9)).toEqual(['exited', '0', '9', '', '', 'event', 'kernel', 'core', '', '', '', '']);
   });
 
   it('says why each ended: the sender as comm[pid] uid N (escaped, formula-guarded), kernel, the OOM RSS', () => {
     const csv = snapshotCsv(killedRows(), NOW);
     const records = parseCsv(csv);
-    expect(records.slice(1).map((r) => [r[0], ...r.slice(16)])).toEqual([
+    expect(records.slice(1).map((r) => [r[0], ...r.slice(16, 19)])).toEqual([
       ['50', 'signal', "'=cmd\\x1b[2J\\u202e{x}[4242] uid 1000", ''],
       ['51', 'oom', 'kernel', '421888'],
       ['52', 'core', 'kernel', ''],
@@ -232,7 +232,7 @@ describe('snapshotCsv', () => {
     expect(csv).toContain(',"\'\tcmd",');
     expect(csv).toContain(',"a;=1+1",');
     // Numbers stay numbers: a negative exit code, a pid, an empty null.
-    expect(csv).toMatch(/\r\n35,1,1000,'@alice,plain,plain,plain,[^,]+,[\d.]+,exited,-1,0,,,event,kernel,code,,\r\n/);
+    expect(csv).toMatch(/\r\n35,1,1000,'@alice,plain,plain,plain,[^,]+,[\d.]+,exited,-1,0,,,event,kernel,code,,,,\r\n/);
     for (const r of records.slice(1)) expect(r.filter((cell) => /^[=+\-@\t\r]/.test(cell) && cell !== '-1')).toEqual([]);
   });
 
@@ -260,7 +260,7 @@ describe('snapshotText', () => {
     expect(text).not.toMatch(BIDI_RE); // the screen's sanitizer shows them as ?
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(5);
-    expect(lines[0]).toMatch(/^\s*PID\s+PPID\s+USER\s+COMM\s+LABEL\s+STARTED\s+AGE\s+CPU%\s+RSS\s+STATE$/);
+    expect(lines[0]).toMatch(/^\s*PID\s+PPID\s+USER\s+COMM\s+LABEL\s+STARTED\s+AGE\s+CPU%\s+RSS\s+UNIT\s+STATE$/);
     const col = (name: string) => lines[0].indexOf(name);
     expect(lines[2].slice(col('COMM'))).toMatch(/^\\x1b\[2J\{bold\}/);
     expect(lines[2]).toContain('./evil a,b say "hi" two\\nlines'); // as the screen shows it
@@ -274,12 +274,12 @@ describe('snapshotText', () => {
     expect(lines[1]).toContain('20480');
     expect(lines[1]).toMatch(/\s59s\s/); // 59.99 s: whole seconds, rounded down as ps does
     expect(lines[3]).toMatch(/exit 3$/);
-    expect(lines[4]).toMatch(/SIGKILL core$/); // the STATE text of the screen
+    expect(lines[4]).toMatch(/KILL core$/); // the STATE text of the screen
   });
 
   it('shows why each ended in STATE, as the screen does: OOM, not a plain SIGKILL', () => {
     const lines = snapshotText(killedRows(), NOW).trimEnd().split('\n');
-    expect(lines.slice(1).map((l) => l.split(/\s{2,}/).pop())).toEqual(['SIGTERM', 'OOM', 'SIGSEGV core', 'lost']);
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/).pop())).toEqual(['SIGTERM', 'OOM', 'SEGV core', 'lost']);
   });
 
   it('marks exits read from a zombie with Z, and ends with the counters in a comment line', () => {
@@ -409,5 +409,48 @@ describe('writeSnapshot', () => {
     expect((await failure(file)).message).toMatch(/no permission to write in/);
     expect(fs.readFileSync(file, 'utf8')).toBe('old');
     expect(leftovers()).toEqual([]);
+  });
+});
+
+describe('where it ran: cgroup and unit in every format, escaped like comm', () => {
+  const EVIL_CG = '/=evil\u001b[2J{red-bg}\u202e,x.scope';
+  function placedRows(): ProcessRow[] {
+    const t = new ProcessTable({ userName: () => 'alice' });
+    t.apply([
+      { ...exec(60, 40), cgroup: '/system.slice/nginx.service', unit: 'nginx.service' },
+      { ...exec(61, 41), cgroup: EVIL_CG, unit: EVIL_CG.slice(1) },
+      { ...exec(62, 42), cgroup: '/', unit: '' },
+    ], NOW);
+    return t.view({ sort: META.sort, query: '', showExited: true }, NOW);
+  }
+
+  it('JSON: cgroup and unit last, hostile text \\u-escaped', () => {
+    const json = snapshotJson(placedRows(), META, NOW);
+    expect(json).not.toMatch(/[\u001b]/);
+    expect(json).not.toMatch(BIDI_RE);
+    const doc = JSON.parse(json);
+    expect(doc.processes.map((p: Record<string, unknown>) => [p.pid, p.cgroup, p.unit])).toEqual([
+      [60, '/system.slice/nginx.service', 'nginx.service'], [61, EVIL_CG, EVIL_CG.slice(1)], [62, '/', ''],
+    ]);
+  });
+
+  it('CSV: the last two columns, escaped and formula-guarded', () => {
+    const csv = snapshotCsv(placedRows(), NOW);
+    expect(csv).not.toMatch(/[\u001b]/);
+    expect(csv).not.toMatch(BIDI_RE);
+    const records = parseCsv(csv);
+    expect(records.slice(1).map((r) => [r[0], ...r.slice(19)])).toEqual([
+      ['60', '/system.slice/nginx.service', 'nginx.service'],
+      ['61', '/=evil\\x1b[2J{red-bg}\\u202e,x.scope', "'=evil\\x1b[2J{red-bg}\\u202e,x.scope"],
+      ['62', '/', ''],
+    ]);
+  });
+
+  it('TXT: a UNIT column before STATE, sanitized, - for none', () => {
+    const lines = snapshotText(placedRows(), NOW).trimEnd().split('\n');
+    expect(lines[1]).toMatch(/\snginx\.service\s+run$/);
+    expect(lines[2]).toContain('=evil\\x1b[2J{red-bg}');
+    expect(lines[2]).not.toMatch(/[\u001b]/);
+    expect(lines[3]).toMatch(/\s-\s+run$/);
   });
 });

@@ -30,7 +30,7 @@ function row(over: Partial<ProcessRow> = {}): ProcessRow {
     args: ['python3', 'app.py'], argsTruncated: false, label: 'app.py', start: 1e9, startedAt: NOW - 65_000,
     firstSeenAt: NOW - 60_000, state: 'running', exitCode: null, signal: null, coreDumped: false, exitedAt: null,
     lifetimeMs: null, cpuPct: 1.5, rssKb: 20480, seeded: false, recovered: false, exitFromProc: false, cgroupId: '42',
-    killedBy: null, oomRssKb: null, ...over,
+    killedBy: null, oomRssKb: null, cgroup: '/system.slice/app.service', unit: 'app.service', ...over,
   };
 }
 
@@ -46,8 +46,18 @@ describe('process table pane', () => {
       expect(cols.find((c) => c.id === 'label')!.width).toBeGreaterThanOrEqual(w >= 80 ? 20 : 1);
     }
     expect(tableColumns(160).map((c) => c.title)).toEqual(
-      ['PID', 'PPID', 'USER', 'COMM', 'LABEL/ARGS', 'STARTED', 'AGE', 'CPU%', 'RSS', 'STATE']);
+      ['PID', 'PPID', 'USER', 'COMM', 'LABEL/ARGS', 'STARTED', 'AGE', 'CPU%', 'RSS', 'UNIT', 'STATE']);
+    // UNIT is the first to go when the terminal narrows; the resource columns stay a little longer.
+    expect(tableColumns(110).map((c) => c.id)).not.toContain('unit');
+    expect(tableColumns(110).map((c) => c.id)).toContain('rss');
     expect(tableColumns(80).map((c) => c.id)).toEqual(expect.arrayContaining(['pid', 'ppid', 'comm', 'label', 'state']));
+  });
+
+  it('shows the unit in UNIT, hostile cgroup names sanitized like comm', () => {
+    const evil = row({ unit: '\x1b[2J{red-bg}x.scope', cgroup: '/\x1b[2J{red-bg}x.scope' });
+    const text = renderTable([row(), evil], view(), 160, 5, color, NOW);
+    expect(text).toContain('app.service');
+    expect(text).not.toContain('\x1b[2J');
   });
 
   it('renders header plus only the visible window of a huge table', () => {
@@ -351,6 +361,13 @@ describe('prompt, help, details, frame', () => {
     expect(text).toContain('\\x1b[2J');
     expect(Math.max(...body.map((l) => l.length))).toBeLessThanOrEqual(50);
     expect(text).toMatch(/Seen by\s+seeded: already running, read from \/proc/);
+    expect(text).toMatch(/Unit\s+app\.service/);
+    expect(text).toMatch(/Cgroup\s+\/system\.slice\/app\.service/);
+    const evil = detailsBody(row({ cgroup: '/\x1b[2Jx', unit: '\x1b[2Jx' }), [], 60, NOW).map((l) => l.map((g) => g.text).join('')).join('\n');
+    expect(evil).toMatch(/Unit\s+\\x1b\[2Jx/);
+    expect(evil).not.toContain('\x1b');
+    expect(detailsBody(row({ cgroup: '/', unit: '' }), [], 60, NOW).map((l) => l.map((g) => g.text).join('')).join('\n'))
+      .toMatch(/Unit\s+\(root cgroup\)/);
     expect(text).not.toMatch(/Exit from/); // still running
     expect(text).toMatch(/1 +uvicorn  uvicorn app:api master/);
     expect(text.match(/^\s+100 /m)).toBeNull();

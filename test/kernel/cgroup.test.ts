@@ -1,0 +1,120 @@
+// Where it ran, against the real kernel: a python placed in a v1 memory cgroup made here (a hybrid
+// machine: the v2 path is the root, so the memory controller's path counts) shows that cgroup and
+// unit in --json exec events (read at exec by the kernel, resolved by inode), in a snapshot (read
+// from /proc/PID/cgroup for seeded rows) and through --replay; one in the root cgroup shows none;
+// --unit keeps only the cgroup's process. The cgroup is removed afterwards.
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, bpfUnavailable, skipReason, startLifetop, stopLifetop, waitFor, type JsonEvent, type Running } from '../support/lifetop';
+import { Children, firstLine, pythonAs } from '../support/workload';
+
+const CGROUP_V1 = '/sys/fs/cgroup/memory';
+const noMemcg = !fs.existsSync(path.join(CGROUP_V1, 'cgroup.procs')) ? 'no cgroup v1 memory controller at /sys/fs/cgroup/memory' : null;
+const skip = skipReason(bpfUnavailable()) || skipReason(noMemcg);
+
+const CG_NAME = `lifetop-cg-${process.pid}`;
+const CG = path.join(CGROUP_V1, CG_NAME);
+const SLEEP = "import time; print('ready', flush=True); time.sleep(5)";
+
+let dir: string;
+const children = new Children();
+const running: Running[] = [];
+
+/** sh moves itself into the cgroup directory `into`, then execs python (same pid) under `name`. */
+function inCgroup(into: string, name: string): ChildProcess {
+  const link = pythonAs(dir, name);
+  return children.start('/bin/sh', `echo $$ > ${into}/cgroup.procs && exec ${link} -c "${SLEEP}"`, [], { cwd: dir });
+}
+
+async function lifetop(args: string[]): Promise<Running> {
+  const lt = await startLifetop(args);
+  running.push(lt);
+  return lt;
+}
+
+function execOf(evs: JsonEvent[], pid: number): JsonEvent & { cgroup?: string; unit?: string; comm: string } {
+  return evs.find((e) => e.type === 'exec' && e.pid === pid && (e as { comm?: string }).comm !== 'sh') as never;
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-cg-'));
+  if (!skip) fs.mkdirSync(CG);
+});
+
+afterEach(async () => {
+  for (const lt of running.splice(0)) await stopLifetop(lt);
+  children.killAll();
+});
+
+afterAll(async () => {
+  children.killAll();
+  if (!skip) {
+    for (let i = 0; i < 100 && fs.existsSync(CG); i++) {
+      try {
+        fs.rmdirSync(CG); // EBUSY until the killed children are gone
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    expect(fs.existsSync(CG), `cgroup ${CG} removed`).toBe(false);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe.skipIf(skip)('where it ran: a v1 memory cgroup made here, and the root cgroup', () => {
+  it('shows the cgroup and unit in --json exec events and the replay; the root one shows "/" and ""; --unit keeps only the cgroup', async () => {
+    const rec = path.join(dir, 'cg.ndjson');
+    const all = await lifetop(['--json', '-f', 'ltcg*', '--record', rec]);
+    const only = await lifetop(['--json', '-f', 'ltcg*', '--unit', CG_NAME]);
+    const inside = inCgroup(CG, 'ltcg-in');
+    const outside = inCgroup(CGROUP_V1, 'ltcg-out'); // the memory hierarchy's root
+    await Promise.all([firstLine(inside), firstLine(outside)]);
+
+    const evs = await waitFor(all, (e) => !!execOf(e, inside.pid!) && !!execOf(e, outside.pid!));
+    expect(execOf(evs, inside.pid!)).toMatchObject({ comm: 'ltcg-in', cgroup: `/${CG_NAME}`, unit: CG_NAME });
+    expect(execOf(evs, outside.pid!)).toMatchObject({ comm: 'ltcg-out', cgroup: '/', unit: '' });
+
+    await waitFor(only, (e) => !!execOf(e, inside.pid!));
+    await new Promise((r) => setTimeout(r, 500)); // the other process's exec had time to arrive too
+    const filtered = (await waitFor(only, () => true)).filter((e) => e.type === 'exec');
+    expect(filtered.map((e) => e.pid)).toEqual([inside.pid]);
+
+    children.killAll();
+    await waitFor(all, (e) => e.some((x) => x.type === 'exit' && x.pid === inside.pid));
+    const exit = (await waitFor(all, () => true)).find((x) => x.type === 'exit' && x.pid === inside.pid);
+    expect(exit).toMatchObject({ cgroup: `/${CG_NAME}`, unit: CG_NAME }); // from its row
+    for (const lt of running.splice(0)) await stopLifetop(lt);
+
+    const replay = spawnSync(process.execPath, [BIN, '--json', '--replay', rec], { encoding: 'utf8' });
+    expect(replay.status).toBe(0);
+    const replayed = replay.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as JsonEvent);
+    expect(execOf(replayed, inside.pid!)).toMatchObject({ cgroup: `/${CG_NAME}`, unit: CG_NAME });
+    expect(execOf(replayed, outside.pid!)).toMatchObject({ cgroup: '/', unit: '' });
+    const replayUnit = spawnSync(process.execPath, [BIN, '--json', '--replay', rec, '--unit', 'lifetop-cg-*'], { encoding: 'utf8' });
+    expect(replayUnit.status).toBe(0);
+    const unitPids = replayUnit.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as JsonEvent).map((e) => e.pid);
+    expect(new Set(unitPids)).toEqual(new Set([inside.pid]));
+  });
+
+  it('shows them in a snapshot of running processes (from /proc), and --unit narrows it', async () => {
+    const inside = inCgroup(CG, 'ltcs-in');
+    const outside = inCgroup(CGROUP_V1, 'ltcs-out');
+    await Promise.all([firstLine(inside), firstLine(outside)]);
+    const snap = (file: string, extra: string[]) => {
+      const r = spawnSync(process.execPath, [BIN, '--snapshot', path.join(dir, file), '-f', 'ltcs*', '--duration', '0.5', ...extra],
+        { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).processes as { pid: number; cgroup: string; unit: string }[];
+    };
+    const procs = snap('all.json', []);
+    expect(procs.find((p) => p.pid === inside.pid)).toMatchObject({ cgroup: `/${CG_NAME}`, unit: CG_NAME });
+    expect(procs.find((p) => p.pid === outside.pid)).toMatchObject({ cgroup: '/', unit: '' });
+    expect(snap('unit.json', ['--unit', CG_NAME]).map((p) => p.pid)).toEqual([inside.pid]);
+    const txt = spawnSync(process.execPath, [BIN, '--snapshot', path.join(dir, 's.txt'), '-f', 'ltcs*', '--duration', '0.5'], { encoding: 'utf8' });
+    expect(txt.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 's.txt'), 'utf8')).toMatch(new RegExp(`ltcs-in .* ${CG_NAME}\\s+run`));
+  });
+});
