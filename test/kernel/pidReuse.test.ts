@@ -1,0 +1,59 @@
+// The kernel's traced set is keyed by (pid, start): an entry for a process that is gone (its exit
+// lost, or tracked just after it exited) never makes a later process with the same pid look
+// traced. The pid is reused for real: ns_last_pid steers the next fork onto it.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { NS_PER_TICK, type StreamRecord } from '../../src/core/types';
+import { BpfSource } from '../../src/source/bpf';
+import { readStat } from '../../src/source/procfs';
+import { bpfUnavailable, run, skipReason } from '../support/lifetop';
+
+const LAST_PID = '/proc/sys/kernel/ns_last_pid';
+const skip = skipReason(bpfUnavailable() ?? (fs.existsSync(LAST_PID) ? null : 'no /proc/sys/kernel/ns_last_pid (CONFIG_CHECKPOINT_RESTORE)'));
+
+/** Runs `cmd` as pid `pid` (other processes may take it first: try again, a bounded number of times). */
+async function runAs(pid: number, cmd: string, args: string[]): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    fs.writeFileSync(LAST_PID, String(pid - 1));
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    await new Promise((resolve) => child.on('exit', resolve));
+    if (child.pid === pid) return pid;
+  }
+  throw new Error(`could not get pid ${pid} for ${cmd}`);
+}
+
+describe.skipIf(skip)('pid reuse', () => {
+  it('a stale entry in the traced set never adopts a process that reuses its pid; a right one follows it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-pidreuse-'));
+    const sentinel = path.join(dir, 'ltpr-sentinel');
+    fs.symlinkSync('/bin/true', sentinel);
+    const seen: StreamRecord[] = [];
+    const src = new BpfSource({ filter: { patterns: ['ltpr-sentinel'], followChildren: true } });
+    src.start((evs) => seen.push(...evs));
+    const pidsOf = (type: string) => seen.flatMap((e) => (e.type === type && e.type !== 'lost' ? [e.pid] : []));
+    try {
+      // A process that is gone, tracked as if seeded just after it exited: its entry is stale.
+      const gone = (await run('true', [])).pid;
+      src.track([{ pid: gone, start: NS_PER_TICK }]);
+      expect(await runAs(gone, 'true', [])).toBe(gone); // an unrelated process, same pid
+      // Events arrive in order: once the sentinel's exit is in, the reused pid's would be too.
+      const s1 = (await run(sentinel, [])).pid;
+      await vi.waitFor(() => expect(pidsOf('exit')).toContain(s1), { timeout: 10_000, interval: 50 });
+      expect(seen.filter((e) => e.type !== 'lost' && e.pid === gone)).toEqual([]);
+
+      // The control: an unmatched process tracked with its own start is followed to its exit.
+      const child = spawn('sleep', ['0.5'], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      await vi.waitFor(() => expect(readStat(child.pid!)?.comm).toBe('sleep'), { timeout: 10_000, interval: 20 });
+      src.track([{ pid: child.pid!, start: readStat(child.pid!)!.startTicks * NS_PER_TICK }]);
+      await exited;
+      await vi.waitFor(() => expect(pidsOf('exit')).toContain(child.pid), { timeout: 10_000, interval: 50 });
+    } finally {
+      src.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
