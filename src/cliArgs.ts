@@ -46,7 +46,7 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
                          (default "${DEFAULT_FILTER}"); "*" traces every process
       --no-children      do not follow descendants of matched processes
       --unit LIST        only processes whose cgroup unit/container matches, same syntax:
-                         "nginx.service,docker*" (systemd unit or scope, container id, pod uid)
+                         "nginx.service,7f3a*" (systemd unit or scope, container id, pod uid)
       --json             headless: print one JSON object per event (NDJSON) on stdout
       --snapshot FILE    headless: collect, write the table to FILE (.json, .csv, .txt), exit
       --duration SECS    stop after SECS (headless modes; default for --snapshot: 2, or the

@@ -35,7 +35,7 @@ export function parseFilter(text: string): string[] {
 export const UNIT_MAX = 255;
 
 /**
- * Parses a unit filter ("nginx.service,docker*") with the comm filter's syntax and checks; ''
+ * Parses a unit filter ("nginx.service,7f3a*") with the comm filter's syntax and checks; ''
  * (or only spaces) means no unit filter: null.
  */
 export function parseUnitFilter(text: string): string[] | null {

@@ -28,7 +28,7 @@ export interface KeyBinding {
 
 export const KEY_TABLE: readonly KeyBinding[] = [
   { keys: ['/', 'f'], action: 'filterPrompt', help: 'kernel filter: comm patterns, e.g. python*,uvicorn', hint: 'filter' },
-  { keys: ['u'], action: 'unitPrompt', help: 'show only units/containers, e.g. nginx.service,docker* (empty: all)', hint: 'unit' },
+  { keys: ['u'], action: 'unitPrompt', help: 'show only units/containers, e.g. nginx.service,7f3a* (a container id prefix; empty: all)', hint: 'unit' },
   { keys: ['\\'], action: 'searchPrompt', help: 'search shown rows by comm/args/label (Esc clears)', hint: 'search' },
   { keys: ['a'], action: 'toggleAll', help: 'trace all processes (*) / back to the previous filter' },
   { keys: ['c'], action: 'toggleChildren', help: 'follow children of matched processes on/off' },
