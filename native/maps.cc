@@ -1,5 +1,6 @@
 // maps.cc: userspace's writes and reads of the BPF maps; the layouts come from
 // bpf/lifecycle.h, shared with the programs that read them.
+#include <cerrno>
 #include "maps.h"
 
 #include <bpf/bpf.h>
@@ -73,9 +74,17 @@ void WriteFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, 
 
 // The traced set stores start ticks, what /proc/PID/stat field 22 counts, so a reused pid
 // never matches its predecessor's entry.
+// Never overwrites a newer process's entry: between a /proc scan and this call the pid may
+// have been reused by a child the kernel already tracks (start times only grow for a pid).
 bool TrackProcess(lifecycle_bpf& skel, uint32_t pid, uint64_t start_ns) {
   uint64_t ticks = start_ns / LT_NS_PER_TICK;
-  return bpf_map__update_elem(skel.maps.traced, &pid, sizeof(pid), &ticks, sizeof(ticks), BPF_ANY) == 0;
+  int err = bpf_map__update_elem(skel.maps.traced, &pid, sizeof(pid), &ticks, sizeof(ticks), BPF_NOEXIST);
+  if (err == 0) return true;
+  if (err != -EEXIST) return false;  // full: counted by the caller
+  uint64_t held = 0;
+  if (bpf_map__lookup_elem(skel.maps.traced, &pid, sizeof(pid), &held, sizeof(held), 0) != 0 || held >= ticks)
+    return true;  // gone meanwhile, or already this process (or a newer one): nothing to do
+  return bpf_map__update_elem(skel.maps.traced, &pid, sizeof(pid), &ticks, sizeof(ticks), BPF_EXIST) == 0;
 }
 
 std::vector<uint64_t> ReadCounters(lifecycle_bpf& skel) {

@@ -200,12 +200,16 @@ async function runJson(opts: CliOptions, session: Session): Promise<number> {
 async function runSnapshot(opts: CliOptions, session: Session): Promise<number> {
   session.start();
   if (opts.verbose) warn(tracingLine(opts, session));
-  const interrupted = await new Promise<boolean>((resolve, reject) => {
-    signalled.then(() => resolve(true));
-    session.on('fault', (message: string) => reject(new Error(message)));
-    ending(opts, session.source).then(() => resolve(false), reject);
-  });
-  session.stop();
+  let interrupted: boolean;
+  try {
+    interrupted = await new Promise<boolean>((resolve, reject) => {
+      signalled.then(() => resolve(true));
+      session.on('fault', (message: string) => reject(new Error(message)));
+      ending(opts, session.source).then(() => resolve(false), reject);
+    });
+  } finally {
+    session.stop(); // on a failure too: the recording gets everything the source had
+  }
   if (interrupted) {
     warn('interrupted: no snapshot written');
     return EXIT_FAIL;

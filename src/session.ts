@@ -27,6 +27,8 @@ const RECONCILE_MS = 3000;
  * and infer only what the kernel still has not said.
  */
 const CONFIRM_MS = 300;
+/** Scans of /proc at seeding, until one finds nothing new. */
+const SEED_ROUNDS = 3;
 
 export interface SessionOptions {
   /** null: pass everything the source gives (a replay without -f shows the whole recording). */
@@ -157,7 +159,9 @@ export class Session extends EventEmitter {
   setFilter(filter: FilterSpec): void {
     this.filter = filter;
     this.filtered = true;
-    this.source.setFilter(filter);
+    this.source.setFilter(filter); // the kernel forgets what the old filter traced...
+    // ...but rows already shown keep their exits observed, whatever the new filter says.
+    if (isFollowing(this.source)) this.source.track(this.table.running());
     if (this.live) this.seed();
     this.emit('change');
   }
@@ -200,18 +204,32 @@ export class Session extends EventEmitter {
   }
 
   /** Seeds what runs now; what exits before track() takes hold is verified, never left running. */
+  /**
+   * Seeds what runs now; what exits before track() takes hold is verified, never left running.
+   * A matching process may fork while the scan reads /proc, before its parent is tracked: the
+   * kernel cannot follow that child, so scan again until a scan finds nothing new (bounded).
+   */
   private seed(): void {
-    const now = Date.now();
-    const seeds = seedFromProc(this.filter, now);
-    const ended = new Set(seeds.filter((e) => e.type === 'exit').map((e) => processKey(e.pid, e.start)));
-    const live = seeds.filter((e) => e.type === 'exec' && !ended.has(processKey(e.pid, e.start)));
-    if (isFollowing(this.source)) this.source.track(live);
-    const verified: LifecycleEvent[] = [];
-    for (const ev of live) {
-      const seen = lookup(ev.pid, processKey(ev.pid, ev.start));
-      if (seen.state !== 'alive') verified.push({ ...inferredExit(ev, seen.stat, Date.now()), seeded: true });
+    const known = new Set<string>();
+    const out: LifecycleEvent[] = [];
+    for (let round = 0; round < SEED_ROUNDS; round++) {
+      const seeds = seedFromProc(this.filter, Date.now()).filter((e) => !known.has(processKey(e.pid, e.start) + e.type));
+      if (seeds.length === 0) break;
+      for (const e of seeds) known.add(processKey(e.pid, e.start) + e.type);
+      const ended = new Set(seeds.filter((e) => e.type === 'exit').map((e) => processKey(e.pid, e.start)));
+      const live = seeds.filter((e) => e.type === 'exec' && !ended.has(processKey(e.pid, e.start)));
+      if (isFollowing(this.source)) this.source.track(live);
+      out.push(...seeds);
+      for (const ev of live) {
+        const key = processKey(ev.pid, ev.start);
+        const seen = lookup(ev.pid, key);
+        if (seen.state === 'alive') continue;
+        // An exit verified here belongs to the seeding, unless the table already showed the process.
+        const exit = inferredExit(ev, seen.stat, Date.now());
+        out.push(this.table.get(key) ? exit : { ...exit, seeded: true });
+      }
     }
-    this.receive([...seeds, ...verified]);
+    this.receive(out);
   }
 
   private tick(): void {
@@ -349,9 +367,13 @@ export class Session extends EventEmitter {
       if (isFollowing(this.source)) this.source.track(found);
       out.push(...found);
     }
-    if (out.length === 0) return;
-    this.receive(out);
-    this.tick();
+    if (out.length > 0) {
+      this.receive(out);
+      this.tick();
+    }
+    // A loss reported while this confirmation was pending is healed now, not at the next period.
+    const loss = this.loss();
+    if (LOSS_STAGES.reduce((sum, stage) => sum + loss[stage], 0) > this.healedLoss) this.reconcile(false);
   }
 
   private changed(): void {

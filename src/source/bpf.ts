@@ -143,6 +143,8 @@ export class BpfSource implements FollowingSource {
   private readonly bootEpochMs: number;
   private onEvents: ((events: StreamRecord[]) => void) | null = null;
   private stopped = false;
+  /** Processes track() could not add to the kernel's traced set (it was full): a loss, healed like any. */
+  private trackFails = 0;
 
   /**
    * Loads the programs (throws the addon's one-line errors); attaches on start(). The addon is
@@ -183,11 +185,13 @@ export class BpfSource implements FollowingSource {
   }
 
   counters(): Counters {
-    return { ...this.tracer.counters(), queueDrops: this.tracer.stats().lost };
+    const c = this.tracer.counters();
+    // trackFails: the kernel's failed inserts plus the ones track() could not make from here.
+    return { ...c, trackFails: c.trackFails + this.trackFails, queueDrops: this.tracer.stats().lost };
   }
 
   track(procs: { pid: number; start: number }[]): void {
-    if (procs.length > 0 && !this.stopped) this.tracer.track(procs.map((p) => p.pid), procs.map((p) => p.start));
+    if (procs.length > 0 && !this.stopped) this.trackFails += this.tracer.track(procs.map((p) => p.pid), procs.map((p) => p.start));
   }
 
   fault(): string | null {

@@ -34,7 +34,8 @@ class FakeTracer implements NativeTracer {
   start(onBatch: (b: Buffer) => void): void { this.onBatch = onBatch; }
   stop(): Buffer | undefined { this.stopped = true; return this.rest; }
   setFilter(): void {}
-  track(pids: number[], starts: number[]): number { this.tracked.push([pids, starts]); return 0; }
+  trackFailures = 0;
+  track(pids: number[], starts: number[]): number { this.tracked.push([pids, starts]); return this.trackFailures; }
   counters(): NativeCounters {
     return { forks: 1, threads: 0, execs: 2, exits: 3, tracedForks: 0, tracedExecs: 1, tracedExits: 1, drops: 4, trackFails: 5 };
   }
@@ -86,6 +87,14 @@ describe('BpfSource with a fake addon', () => {
     src.stop();
     src.track([{ pid: 7, start: 1 }]);
     expect(tracer.tracked).toEqual([[[5, 6], [3e9, 4e9]]]);
+  });
+
+  it('counts processes track() could not add (a full traced set) as traced-map loss', () => {
+    const { addon, tracer } = fake();
+    const src = new BpfSource({ filter }, addon);
+    tracer.trackFailures = 2;
+    src.track([{ pid: 5, start: 3e9 }, { pid: 6, start: 4e9 }]);
+    expect(src.counters().trackFails).toBe(5 + 2); // the kernel's own 5, and these 2
   });
 
   it("passes the addon's one-line error through unchanged", () => {

@@ -46,6 +46,16 @@ describe('bad recordings and bad targets', () => {
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/abort\.ndjson:1201: unknown event type "nonsense"$/)]);
   });
 
+  it('a --snapshot that fails on a bad line still records every event before it', () => {
+    const file = recording('abort-snap.ndjson', [...workload(100, 0), '{"type":"nonsense"}']);
+    const rec = path.join(dir, 'abort-snap.rec.ndjson');
+    const r = lifetop(['--snapshot', path.join(dir, 'never.json'), '--replay', file, '--on-bad-line', 'abort', '--record', rec]);
+    expect(r.status).toBe(1);
+    const lines = fs.readFileSync(rec, 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(/^\{"type":"header"/);
+    expect(lines.slice(1)).toHaveLength(200);
+  });
+
   it('a UTF-8 BOM does not cost the first event', () => {
     const lines = workload(2, 0);
     const file = recording('bom.ndjson', ['\uFEFF' + lines[0], ...lines.slice(1)]);

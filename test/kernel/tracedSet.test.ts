@@ -1,4 +1,4 @@
-// The kernel's traced set is keyed by (pid, start): an entry for a process that is gone (its exit
+// The kernel's traced set is keyed by (pid, start) and kept right: an entry for a process that is gone (its exit
 // lost, or tracked just after it exited) never makes a later process with the same pid look
 // traced. The pid is reused for real: ns_last_pid steers the next fork onto it.
 import { spawn } from 'node:child_process';
@@ -30,8 +30,9 @@ describe.skipIf(skip)('pid reuse', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-pidreuse-'));
     const sentinel = path.join(dir, 'ltpr-sentinel');
     fs.symlinkSync('/bin/true', sentinel);
+    fs.symlinkSync('/bin/sleep', path.join(dir, 'ltpr-sleeper'));
     const seen: StreamRecord[] = [];
-    const src = new BpfSource({ filter: { patterns: ['ltpr-sentinel'], followChildren: true } });
+    const src = new BpfSource({ filter: { patterns: ['ltpr-sentinel', 'ltpr-sleeper'], followChildren: true } });
     src.start((evs) => seen.push(...evs));
     const pidsOf = (type: string) => seen.flatMap((e) => (e.type === type && e.type !== 'lost' ? [e.pid] : []));
     try {
@@ -51,8 +52,43 @@ describe.skipIf(skip)('pid reuse', () => {
       src.track([{ pid: child.pid!, start: readStat(child.pid!)!.startTicks * NS_PER_TICK }]);
       await exited;
       await vi.waitFor(() => expect(pidsOf('exit')).toContain(child.pid), { timeout: 10_000, interval: 50 });
+
+      // A late track() with an older start (a /proc scan that saw the pid's previous holder) never
+      // overwrites the entry the kernel made for the process that holds the pid now.
+      const holder = spawn(sentinel.replace('ltpr-sentinel', 'ltpr-sleeper'), ['0.5'], { stdio: 'ignore' });
+      const held = new Promise((resolve) => holder.on('exit', resolve));
+      await vi.waitFor(() => expect(pidsOf('exec')).toContain(holder.pid), { timeout: 10_000, interval: 20 });
+      src.track([{ pid: holder.pid!, start: NS_PER_TICK }]);
+      await held;
+      await vi.waitFor(() => expect(pidsOf('exit')).toContain(holder.pid), { timeout: 10_000, interval: 50 });
     } finally {
       src.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(skip)('a filter change', () => {
+  it('keeps the exits of rows already shown observed by the kernel, though the new filter does not match them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-refilter-'));
+    const sleeper = path.join(dir, 'ltrf-sleeper');
+    fs.symlinkSync('/bin/sleep', sleeper);
+    const { Session } = await import('../../src/session');
+    const session = new Session(new BpfSource({ filter: { patterns: ['ltrf-sleeper'], followChildren: true } }), {
+      filter: { patterns: ['ltrf-sleeper'], followChildren: true }, retentionMs: 60_000, maxRows: 1000,
+    });
+    session.start();
+    try {
+      const child = spawn(sleeper, ['30'], { stdio: 'ignore' });
+      const row = () => session.table.view({ sort: { column: 'pid', descending: false }, query: '', showExited: true }, Date.now())
+        .find((r) => r.pid === child.pid);
+      await vi.waitFor(() => expect(row()?.state).toBe('running'), { timeout: 10_000, interval: 50 });
+      session.setFilter({ patterns: ['nothing-matches'], followChildren: true });
+      child.kill('SIGTERM');
+      await vi.waitFor(() => expect(row()).toMatchObject({ state: 'exited', signal: 15, exitFromProc: false }), { timeout: 10_000, interval: 50 });
+      expect(session.inferred.vanished).toBe(0);
+    } finally {
+      session.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
