@@ -3,13 +3,12 @@
 // long form, a hostile sender comm shown as escaped text (never reaching the terminal raw), search by
 // reason, and the STATE sort order.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatEvent, formatHeader } from '../../src/core/ndjson';
 import type { ExecEvent, ExitEvent } from '../../src/core/types';
 import { exec, exit, BOOT_MS } from '../support/events';
-import { killServer, Pane, tmuxAvailable } from './tmux';
+import { Pane, tmuxWorkspace } from './tmux';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const WIDTH = 160;
@@ -51,8 +50,7 @@ const STATE: Record<number, string> = {
 const visible = (s: string): string => s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 
 let seq = 0;
-let pane: Pane | null = null;
-let tmp = '';
+const ws = tmuxWorkspace('lifetop-exit-reason-');
 let recording = '';
 
 /** lifetop on the recording; with `gate`, it starts only once that file exists (so a pipe can attach first). */
@@ -60,8 +58,7 @@ function launch(gate?: string): Pane {
   const wait = gate ? `while [ ! -e '${gate}' ]; do sleep 0.05; done; ` : '';
   const cmd = `cd ${ROOT} && ${wait}env LANG=C.UTF-8 node bin/lifetop --replay '${recording}' --replay-speed max; `
     + 'echo "EXITED $?"; sleep 600'; // tmux may drop the output of a dying pane
-  pane = Pane.start(`exit-reason-${process.pid}-${++seq}`, cmd, WIDTH, HEIGHT);
-  return pane;
+  return ws.keep(Pane.start(`exit-reason-${process.pid}-${++seq}`, cmd, WIDTH, HEIGHT));
 }
 
 /** Visible table rows: the lines after the column header that start with a PID. */
@@ -91,10 +88,7 @@ function exitLine(ev: ExitEvent, reason: string): string {
 const exitOf = (pid: number): ExitEvent => exits.find((e) => e.pid === pid)!;
 
 beforeAll(() => {
-  if (!tmuxAvailable()) throw new Error('tmux is not installed (apt-get install tmux)');
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('lifetop is not built: run make');
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-exit-reason-'));
-  recording = path.join(tmp, 'reasons.ndjson');
+  recording = path.join(ws.dir, 'reasons.ndjson');
   const header = formatHeader({ type: 'header', version: '0.2', source: 'bpf', filter: ['*'], followChildren: true, bootTime: BOOT_MS });
   const events = [...execs, ...exits].sort((a, b) => a.time - b.time);
   fs.writeFileSync(recording, [header, ...events.map(formatEvent)].join('\n') + '\n');
@@ -105,20 +99,10 @@ beforeAll(() => {
   expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/); // one escaped line per record, nothing raw
 });
 
-afterEach(() => {
-  pane?.kill();
-  pane = null;
-});
-
-afterAll(() => {
-  killServer();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
 describe('exit reasons in the lifetop UI (tmux, replay)', () => {
   it('shows the short form in STATE and the long form in the log, the hostile sender escaped', async () => {
-    const raw = path.join(tmp, 'raw-output');
-    const gate = path.join(tmp, 'go');
+    const raw = path.join(ws.dir, 'raw-output');
+    const gate = path.join(ws.dir, 'go');
     const p = launch(gate);
     fs.writeFileSync(raw, '');
     p.pipeTo(raw); // every byte lifetop writes, from before its first one

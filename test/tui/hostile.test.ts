@@ -2,10 +2,9 @@
 // under it, Ctrl-Z and fg, no terminal at all, a recording that cannot be read or breaks mid-run.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killServer, Pane, tmuxAvailable } from './tmux';
+import { describe, expect, it } from 'vitest';
+import { Pane, tmuxWorkspace } from './tmux';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'lifetop');
@@ -14,12 +13,10 @@ const WATCH = path.join(ROOT, 'test', 'support', 'hangupWatch.cjs');
 const fixtureLines = fs.readFileSync(path.join(ROOT, FIXTURE), 'utf8').split('\n').filter((l) => l.trim() !== '');
 
 let seq = 0;
-let pane: Pane | null = null;
-let tmp = '';
+const ws = tmuxWorkspace('lifetop-hostile-');
 
 function start(command: string, width = 100, height = 30): Pane {
-  pane = Pane.start(`hostile-${process.pid}-${++seq}`, command, width, height);
-  return pane;
+  return ws.keep(Pane.start(`hostile-${process.pid}-${++seq}`, command, width, height));
 }
 
 /** Table rows on screen: lines after the column header that start with a PID. */
@@ -80,32 +77,16 @@ function headlessError(args: string[]): string {
   return lines[0];
 }
 
-beforeAll(() => {
-  if (!tmuxAvailable()) throw new Error('tmux is not installed (apt-get install tmux)');
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('lifetop is not built: run make');
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-hostile-'));
-});
-
-afterEach(() => {
-  pane?.kill();
-  pane = null;
-});
-
-afterAll(() => {
-  killServer();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
 describe('the terminal hangs up under lifetop (its pty closes)', () => {
   for (const leaderSurvives of [true, false]) {
     const how = leaderSurvives ? 'with no SIGHUP: only the terminal says so' : 'with SIGHUP from the dying shell';
     it(`UI ${how}: exit 0, no abort, the recording complete`, async () => {
-      const result = path.join(tmp, `ui-${seq}.json`);
-      const rec = path.join(tmp, `ui-${seq}.ndjson`);
+      const result = path.join(ws.dir, `ui-${seq}.json`);
+      const rec = path.join(ws.dir, `ui-${seq}.ndjson`);
       const p = underWatch(result, `--replay ${FIXTURE} --replay-speed 0.01 --record ${rec}`, leaderSurvives);
       await p.waitFor(/replay: .* 1 running/, 'the UI with the first event');
       p.kill(); // tmux closes the pty master: a genuine hang-up (the probe below gets EIO)
-      pane = null;
+      ws.forget();
       const end = await ended(result);
       expect(end.probe).toBe('EIO');
       expect(end).toEqual({ code: 0, signal: null, probe: 'EIO' }); // 134 / SIGABRT before the fix
@@ -114,10 +95,10 @@ describe('the terminal hangs up under lifetop (its pty closes)', () => {
   }
 
   it('--json: a write to the closed pty ends the stream quietly, exit 0', async () => {
-    const result = path.join(tmp, `json-${seq}.json`);
-    const rec = path.join(tmp, `json-${seq}.ndjson`);
+    const result = path.join(ws.dir, `json-${seq}.json`);
+    const rec = path.join(ws.dir, `json-${seq}.ndjson`);
     // A steady stream: a new process every 100 ms for a minute, so lifetop writes soon after the hang-up.
-    const steady = path.join(tmp, `steady-${seq}.ndjson`);
+    const steady = path.join(ws.dir, `steady-${seq}.ndjson`);
     const first = JSON.parse(fixtureLines[0]) as { time: string; start: number };
     const t0 = Date.parse(first.time);
     const lines = Array.from({ length: 600 }, (_, i) => JSON.stringify({
@@ -127,7 +108,7 @@ describe('the terminal hangs up under lifetop (its pty closes)', () => {
     const p = underWatch(result, `--json --replay ${steady} --replay-speed realtime --record ${rec}`, true);
     await p.waitFor(/"pid":100005/, 'events on the terminal');
     p.kill();
-    pane = null;
+    ws.forget();
     const end = await ended(result);
     expect(end).toEqual({ code: 0, signal: null, probe: 'EIO' }); // exit 1 or SIGABRT before the fix
     expectCompleteRecording(rec);
@@ -178,7 +159,7 @@ describe('Ctrl-Z and fg', () => {
 
 describe('no terminal', () => {
   it('refuses with stdout not a terminal before loading anything: one line, exit 2', () => {
-    const rec = path.join(tmp, 'never-created.ndjson');
+    const rec = path.join(ws.dir, 'never-created.ndjson');
     // Before the check this ran the UI invisibly until killed: the timeout keeps a regression from hanging the suite.
     const r = spawnSync(process.execPath, [BIN, '--replay', FIXTURE, '--record', rec], { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
     expect(r.status).toBe(2);
@@ -200,11 +181,11 @@ describe('no terminal', () => {
 describe('a recording that fails: the same line and exit as headless', () => {
   for (const [what, target] of [['a missing file', '/nonexistent/recording.ndjson'], ['a directory', '<tmp>']] as const) {
     it(`--replay of ${what} fails before the screen opens: one line, exit 1`, async () => {
-      const file = target === '<tmp>' ? tmp : target;
+      const file = target === '<tmp>' ? ws.dir : target;
       const line = headlessError(['--replay', file]);
       expect(line).toMatch(/^lifetop: cannot read /);
-      const go = path.join(tmp, `go-${seq}`);
-      const raw = path.join(tmp, `raw-${seq}`);
+      const go = path.join(ws.dir, `go-${seq}`);
+      const raw = path.join(ws.dir, `raw-${seq}`);
       const p = start(`cd ${ROOT}; while [ ! -e ${go} ]; do sleep 0.05; done; node bin/lifetop --replay ${file}; echo "EXITED $?"; sleep 600`);
       p.pipeTo(raw);
       fs.writeFileSync(go, '');
@@ -220,7 +201,7 @@ describe('a recording that fails: the same line and exit as headless', () => {
   }
 
   it('a bad line under --on-bad-line abort closes the running UI: the line, exit 1', async () => {
-    const file = path.join(tmp, 'bad-late.ndjson');
+    const file = path.join(ws.dir, 'bad-late.ndjson');
     const first = JSON.parse(fixtureLines[0]) as Record<string, unknown>;
     const lastTime = Date.parse((JSON.parse(fixtureLines[fixtureLines.length - 1]) as { time: string }).time);
     // Two seconds after the fixture ends a new process, then a broken line: the UI is up by then.

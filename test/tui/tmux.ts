@@ -1,6 +1,11 @@
 // Drive a real terminal for UI tests: a command in a detached tmux session on a private server socket,
 // keys in with send-keys, the screen out with capture-pane, and polling until text appears.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { ROOT } from '../support/lifetop';
 
 /** One private tmux server per test process, so test files running side by side never touch each other. */
 export const SOCKET = `lifetop-test-${process.pid}`;
@@ -94,4 +99,44 @@ export class Pane {
   kill(): void {
     spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', this.name], { encoding: 'utf8' });
   }
+}
+
+export interface TmuxWorkspace {
+  /** A temporary directory of the test file (removed at the end). */
+  readonly dir: string;
+  /** The pane of the running test: killed after it. */
+  keep(pane: Pane): Pane;
+  /** The test ended its pane itself: nothing to kill. */
+  forget(): void;
+}
+
+/**
+ * The set-up every tmux test file shares: tmux and the build are there, a temporary directory,
+ * the pane of each test killed after it, the private server and the directory gone at the end.
+ */
+export function tmuxWorkspace(prefix: string): TmuxWorkspace {
+  let dir = '';
+  let pane: Pane | null = null;
+  beforeAll(() => {
+    if (!tmuxAvailable()) throw new Error('tmux is not installed (apt-get install tmux)');
+    if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('lifetop is not built: run make');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(() => {
+    pane?.kill();
+    pane = null;
+  });
+  afterAll(() => {
+    killServer();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    keep: (p) => (pane = p),
+    forget: () => {
+      pane = null;
+    },
+  };
 }

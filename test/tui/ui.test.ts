@@ -1,10 +1,9 @@
 // The real lifetop UI in a real terminal (tmux), fed by the replay fixture: what a user sees and types.
 // Expectations are derived from the fixture file, so they hold when the recording is replaced.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { killServer, Pane, tmuxAvailable } from './tmux';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Pane, tmuxWorkspace } from './tmux';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURE = path.join('test', 'fixtures', 'session.ndjson');
@@ -17,15 +16,13 @@ const records: Rec[] = fs.readFileSync(path.join(ROOT, FIXTURE), 'utf8').split('
 const execPids = [...new Set(records.filter((r) => r.type === 'exec').map((r) => r.pid))];
 
 let seq = 0;
-let pane: Pane | null = null;
-let tmp = '';
+const ws = tmuxWorkspace('lifetop-tui-');
 
 function launch(opts: { width?: number; height?: number; env?: string; speed?: string; before?: string } = {}): Pane {
   const env = opts.env ?? 'LANG=C.UTF-8';
   const cmd = `cd ${ROOT} && ${opts.before ?? ''} env ${env} node bin/lifetop --replay ${FIXTURE} `
     + `--replay-speed ${opts.speed ?? 'max'}; echo "EXITED $?"; sleep 600`; // tmux may drop the output of a dying pane
-  pane = Pane.start(`ui-${process.pid}-${++seq}`, cmd, opts.width ?? 80, opts.height ?? 24);
-  return pane;
+  return ws.keep(Pane.start(`ui-${process.pid}-${++seq}`, cmd, opts.width ?? 80, opts.height ?? 24));
 }
 
 /** Visible table rows: the lines after the column header that start with a PID. */
@@ -46,21 +43,8 @@ const visible = (s: string): string => s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) =>
   c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 
 beforeAll(() => {
-  if (!tmuxAvailable()) throw new Error('tmux is not installed (apt-get install tmux)');
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('lifetop is not built: run make');
   // Every "all the fixture's rows" wait below is vacuous without execs in the fixture.
   if (execPids.length === 0) throw new Error(`${FIXTURE} has no exec records`);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-tui-'));
-});
-
-afterEach(() => {
-  pane?.kill();
-  pane = null;
-});
-
-afterAll(() => {
-  killServer();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('lifetop UI in tmux', () => {
@@ -125,7 +109,7 @@ describe('lifetop UI in tmux', () => {
     const shown = tableRows(await p.waitFor(allExecsShown, 'the fixture rows'));
     p.send('w');
     await p.waitFor(/Save table to> lifetop-\d{8}-\d{6}\.json/, 'the pre-filled snapshot prompt');
-    const target = path.join(tmp, 'snap.json');
+    const target = path.join(ws.dir, 'snap.json');
     p.send('C-u');
     p.type(target);
     p.send('Enter');

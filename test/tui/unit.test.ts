@@ -3,14 +3,13 @@
 // docker container, the root cgroup, a hostile name shown as escaped text and never reaching the terminal
 // raw), the `u` prompt that filters rows by unit (prefix, list, clear, invalid pattern), and --unit.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { unitOf } from '../../src/core/cgroup';
 import { formatEvent, formatHeader } from '../../src/core/ndjson';
 import type { ExecEvent } from '../../src/core/types';
 import { exec, BOOT_MS } from '../support/events';
-import { killServer, Pane, tmuxAvailable } from './tmux';
+import { Pane, tmuxWorkspace } from './tmux';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const WIDTH = 200; // wide enough for the UNIT column (the first one dropped on narrow terminals)
@@ -46,8 +45,7 @@ const execs: ExecEvent[] = ALL_PIDS.map((pid, i) => ({
 }));
 
 let seq = 0;
-let pane: Pane | null = null;
-let tmp = '';
+const ws = tmuxWorkspace('lifetop-unit-');
 let recording = '';
 
 /** lifetop on the recording; with `gate`, it starts only once that file exists (so a pipe can attach first). */
@@ -55,8 +53,7 @@ function launch(extra = '', gate?: string): Pane {
   const wait = gate ? `while [ ! -e '${gate}' ]; do sleep 0.05; done; ` : '';
   const cmd = `cd ${ROOT} && ${wait}env LANG=C.UTF-8 node bin/lifetop --replay '${recording}' --replay-speed max ${extra}; `
     + 'echo "EXITED $?"; sleep 600'; // tmux may drop the output of a dying pane
-  pane = Pane.start(`unit-${process.pid}-${++seq}`, cmd, WIDTH, HEIGHT);
-  return pane;
+  return ws.keep(Pane.start(`unit-${process.pid}-${++seq}`, cmd, WIDTH, HEIGHT));
 }
 
 /** Visible table rows: the lines after the column header that start with a PID. */
@@ -96,12 +93,9 @@ async function setUnits(p: Pane, text: string): Promise<void> {
 }
 
 beforeAll(() => {
-  if (!tmuxAvailable()) throw new Error('tmux is not installed (apt-get install tmux)');
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('lifetop is not built: run make');
   // The units in the recording are the ones lifetop itself derives from these cgroups.
   for (const pid of ALL_PIDS) expect(unitOf(CGROUP[pid]), `unit of ${CGROUP[pid]}`).toBe(UNIT[pid]);
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-unit-'));
-  recording = path.join(tmp, 'units.ndjson');
+  recording = path.join(ws.dir, 'units.ndjson');
   const header = formatHeader({ type: 'header', version: '0.3', source: 'bpf', filter: ['*'], followChildren: true, bootTime: BOOT_MS });
   fs.writeFileSync(recording, [header, ...execs.map(formatEvent)].join('\n') + '\n');
   // The recording itself carries the fields this test is about (a broken writer must not pass silently).
@@ -113,20 +107,10 @@ beforeAll(() => {
   expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/); // one escaped line per record, nothing raw
 });
 
-afterEach(() => {
-  pane?.kill();
-  pane = null;
-});
-
-afterAll(() => {
-  killServer();
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
-
 describe('units in the lifetop UI (tmux, replay)', () => {
   it('shows each unit in the UNIT column, the hostile one escaped and never raw in the output', async () => {
-    const raw = path.join(tmp, 'raw-output');
-    const gate = path.join(tmp, 'go');
+    const raw = path.join(ws.dir, 'raw-output');
+    const gate = path.join(ws.dir, 'go');
     const p = launch('', gate);
     fs.writeFileSync(raw, '');
     p.pipeTo(raw); // every byte lifetop writes, from before its first one
