@@ -67,6 +67,23 @@ struct {
 	__type(value, struct lt_pending);
 } pending SEC(".maps");
 
+/* --unit in the kernel, where it can be: the cgroups known NOT to match (a deny list, so a
+ * cgroup created since userspace last looked still passes, and user space decides). Keyed by
+ * kernfs id, one map per hierarchy (ids of different hierarchies may collide). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_UNIT_DENY_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} unit_v2 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LT_UNIT_DENY_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} unit_memcg SEC(".maps");
+
 /* Exec records are too big for the BPF stack: build them here, send only the used part. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -165,6 +182,22 @@ static __always_inline int comm_matches(const char *comm)
 	return 0;
 }
 
+/* The cgroup is known not to match --unit: v2 path where it is not the root, else memory's. */
+static __always_inline int unit_denied(__u64 v2_id, __u64 memcg)
+{
+	struct lt_config *cfg = get_config();
+	__u8 *v;
+
+	if (!cfg || !cfg->unit_filter)
+		return 0;
+	v = bpf_map_lookup_elem(&unit_v2, &v2_id);
+	if (!v)
+		return 0; /* not known (yet): user space decides */
+	if (*v == LT_UNIT_DENY)
+		return 1;
+	return bpf_map_lookup_elem(&unit_memcg, &memcg) != NULL;
+}
+
 static __always_inline void fill_header(struct lt_header *h, struct task_struct *task, __u32 type)
 {
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
@@ -252,13 +285,13 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	if (!e)
 		return 0;
 	fill_header(&e->hdr, task, LT_EVENT_EXEC);
+	e->memcg_id = memcg_id(task);
 	if (!is_traced(tgid, e->hdr.start_ns / LT_NS_PER_TICK)) {
-		if (!comm_matches(e->hdr.comm))
+		if (!comm_matches(e->hdr.comm) || unit_denied(e->hdr.cgroup_id, e->memcg_id))
 			return 0;
 		track(tgid, e->hdr.start_ns / LT_NS_PER_TICK);
 	}
 	count(LT_CTR_TRACED_EXECS);
-	e->memcg_id = memcg_id(task);
 
 	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
 	e->filename_len = n > 0 ? n - 1 : 0;

@@ -22,6 +22,11 @@
 /* Fatal signals and OOM marks of traced processes waiting for their exit (LRU: an entry
  * whose process stopped being traced is evicted, never blocks a new one). */
 #define LT_PENDING_MAX 4096
+/* Cgroups whose unit --unit does not match (per hierarchy): execs in them are not traced. */
+#define LT_UNIT_DENY_MAX 16384
+/* unit_v2 values: this v2 cgroup's unit does not match / decide by the v1 memory cgroup (v2 root). */
+#define LT_UNIT_DENY 1
+#define LT_UNIT_BY_MEMCG 2
 /* The kernel's SEND_SIG_PRIV: a siginfo "pointer" of 1 means sent by the kernel itself. */
 #define LT_SEND_SIG_PRIV 1UL
 #define LT_SIGKILL 9
@@ -119,7 +124,7 @@ struct lt_config {
 	__u32 npatterns;
 	__u32 match_all;          /* "*" */
 	__u32 follow_children;
-	__u32 _pad0;
+	__u32 unit_filter;        /* 1: consult unit_v2/unit_memcg at exec (--unit) */
 };
 
 #endif /* LIFETOP_LIFECYCLE_H */

@@ -65,11 +65,48 @@ void WriteFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, 
   if (patterns.size() > LT_MAX_PATTERNS)
     throw Fail("EINVAL", "at most " + std::to_string(LT_MAX_PATTERNS) + " patterns");
   struct lt_config cfg = {};
+  uint32_t zero = 0;
+  struct lt_config old = {};
+  if (bpf_map__lookup_elem(skel.maps.filter_config, &zero, sizeof(zero), &old, sizeof(old), 0) == 0)
+    cfg.unit_filter = old.unit_filter;  // --unit stays as it was
   cfg.follow_children = follow_children ? 1 : 0;
   WritePatterns(skel, patterns, &cfg);
-  uint32_t zero = 0;
   bpf_map__update_elem(skel.maps.filter_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY);
   ForgetTraced(skel);
+}
+
+namespace {
+
+void ClearU64Map(const struct bpf_map* map) {
+  int fd = bpf_map__fd(map);
+  uint64_t key, next;
+  std::vector<uint64_t> keys;
+  for (int r = bpf_map_get_next_key(fd, nullptr, &next); r == 0; r = bpf_map_get_next_key(fd, &key, &next)) {
+    keys.push_back(next);
+    key = next;
+  }
+  for (uint64_t k : keys) bpf_map_delete_elem(fd, &k);
+}
+
+}  // namespace
+
+void WriteUnitDeny(lifecycle_bpf& skel, bool enabled, const std::vector<std::pair<uint64_t, uint8_t>>& v2,
+                   const std::vector<uint64_t>& memcg) {
+  uint32_t zero = 0;
+  struct lt_config cfg = {};
+  bpf_map__lookup_elem(skel.maps.filter_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
+  cfg.unit_filter = 0;  // off while the lists change, so no exec sees half of them
+  bpf_map__update_elem(skel.maps.filter_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY);
+  ClearU64Map(skel.maps.unit_v2);
+  ClearU64Map(skel.maps.unit_memcg);
+  if (!enabled) return;
+  for (const auto& [id, value] : v2)
+    bpf_map__update_elem(skel.maps.unit_v2, &id, sizeof(id), &value, sizeof(value), BPF_ANY);
+  uint8_t deny = LT_UNIT_DENY;
+  for (uint64_t id : memcg)
+    bpf_map__update_elem(skel.maps.unit_memcg, &id, sizeof(id), &deny, sizeof(deny), BPF_ANY);
+  cfg.unit_filter = 1;
+  bpf_map__update_elem(skel.maps.filter_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY);
 }
 
 // The traced set stores start ticks, what /proc/PID/stat field 22 counts, so a reused pid

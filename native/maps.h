@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct lifecycle_bpf;
@@ -11,6 +12,11 @@ struct lifecycle_bpf;
 // Replaces the filter live ("*" = everything, "text*" = prefix, else exact) and empties the
 // traced set; the caller re-seeds what still matches. Throws BpfError on a bad pattern.
 void WriteFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, bool follow_children);
+
+// --unit in the kernel: replaces the deny lists (v2 ids with LT_UNIT_DENY or LT_UNIT_BY_MEMCG,
+// v1 memory ids denied) and turns the check on or off. What does not fit is left out: it passes.
+void WriteUnitDeny(lifecycle_bpf& skel, bool enabled, const std::vector<std::pair<uint64_t, uint8_t>>& v2,
+                   const std::vector<uint64_t>& memcg);
 
 // Marks a running process traced; false when the traced set is full.
 bool TrackProcess(lifecycle_bpf& skel, uint32_t pid, uint64_t start_ns);

@@ -100,6 +100,7 @@ Napi::Object Tracer::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod("stop", &Tracer::Stop),
                                         InstanceMethod("setFilter", &Tracer::SetFilter),
                                         InstanceMethod("track", &Tracer::Track),
+                                        InstanceMethod("setUnitDeny", &Tracer::SetUnitDeny),
                                         InstanceMethod("counters", &Tracer::Counters),
                                         InstanceMethod("stats", &Tracer::Stats),
                                     });
@@ -207,6 +208,29 @@ Napi::Value Tracer::Track(const Napi::CallbackInfo& info) {
     if (!TrackProcess(programs_->skel(), pid, start_ns)) failed++;
   }
   return Napi::Number::New(env, failed);
+}
+
+// setUnitDeny(enabled, v2Ids: number[], v2Values: number[], memcgIds: number[]): the cgroups
+// --unit does not match, checked at exec in the kernel (unknown ones pass to user space).
+Napi::Value Tracer::SetUnitDeny(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!programs_) ThrowCode(env, "ESTOPPED", "tracer was stopped");
+  if (info.Length() < 4 || !info[1].IsArray() || !info[2].IsArray() || !info[3].IsArray())
+    ThrowCode(env, "EINVAL", "setUnitDeny(enabled, v2Ids, v2Values, memcgIds)");
+  Napi::Array ids = info[1].As<Napi::Array>();
+  Napi::Array values = info[2].As<Napi::Array>();
+  Napi::Array mem = info[3].As<Napi::Array>();
+  if (ids.Length() != values.Length()) ThrowCode(env, "EINVAL", "setUnitDeny: lengths differ");
+  std::vector<std::pair<uint64_t, uint8_t>> v2;
+  for (uint32_t i = 0; i < ids.Length() && v2.size() < LT_UNIT_DENY_MAX; i++)
+    v2.emplace_back(static_cast<uint64_t>(ids.Get(i).ToNumber().DoubleValue()),
+                    static_cast<uint8_t>(values.Get(i).ToNumber().Uint32Value()));
+  std::vector<uint64_t> memcg;
+  for (uint32_t i = 0; i < mem.Length() && memcg.size() < LT_UNIT_DENY_MAX; i++)
+    memcg.push_back(static_cast<uint64_t>(mem.Get(i).ToNumber().DoubleValue()));
+  bool enabled = info[0].ToBoolean().Value();
+  Guard(env, [&] { WriteUnitDeny(programs_->skel(), enabled, v2, memcg); });
+  return env.Undefined();
 }
 
 // counters(): cumulative kernel counters summed over CPUs (after stop: as at teardown).

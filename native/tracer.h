@@ -22,6 +22,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value SetFilter(const Napi::CallbackInfo& info);
   Napi::Value Track(const Napi::CallbackInfo& info);
+  Napi::Value SetUnitDeny(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
 

@@ -12,7 +12,7 @@ import {
 } from './core/types';
 import { matchUnit } from './core/filter';
 import { unitOf } from './core/cgroup';
-import { CgroupResolver } from './source/cgroups';
+import { CgroupResolver, unitDenyLists, type UnitDeny } from './source/cgroups';
 import { isDead, readCgroup, scanByKey } from './source/procfs';
 import { StatsSampler } from './source/procSampler';
 import { inferredExit, lookup, recoverFromProc, seedFromProc } from './source/procSeed';
@@ -101,7 +101,18 @@ export class Session extends EventEmitter {
   /** Shows only processes whose unit matches (null: all); the table keeps every row, views filter. */
   setUnits(units: string[] | null): void {
     this.units = units;
+    this.pushUnits();
     this.emit('change');
+  }
+
+  /**
+   * --unit in the kernel too, where it can be: the cgroups known not to match, refreshed with every
+   * reconcile (new cgroups pass until then, and user space decides for them).
+   */
+  private pushUnits(): void {
+    const src = this.source as Partial<{ setUnitDeny(lists: UnitDeny | null): void }>;
+    if (typeof src.setUnitDeny !== 'function') return;
+    src.setUnitDeny(this.units === null ? null : unitDenyLists(this.units));
   }
 
   /** Whether a record passes the unit filter (lost records always do). */
@@ -118,6 +129,7 @@ export class Session extends EventEmitter {
     this.running = true;
     this.reportedAt = Date.now();
     if (this.filtered) this.source.setFilter(this.filter);
+    if (this.units !== null) this.pushUnits();
     // Attach first, then seed: a process started in between is seen twice
     // (harmless, exec in place), never missed.
     this.source.start((records) => this.receive(records));
@@ -329,6 +341,7 @@ export class Session extends EventEmitter {
    */
   private reconcile(final: boolean): void {
     this.tick();
+    if (this.units !== null && !final) this.pushUnits();
     const procs = scanByKey();
     const suspects = this.table.running().filter((row) => {
       const st = procs.get(row.key);

@@ -1,6 +1,7 @@
 // The kernel source: wraps the native Tracer and decodes its packed batches
 // (u32 length + record, 8-byte aligned) into LifecycleEvents.
 import type { Counters, ExitEvent, FollowingSource, FilterSpec, LifecycleEvent, StreamRecord } from '../core/types';
+import type { UnitDeny } from './cgroups';
 import { loadAddon, type AbiLayout, type NativeAddon, type NativeTracer, type TracerStats } from './native';
 
 /** Record layout the decoder assumes; test/unit checks it against the C structs (abi()). */
@@ -192,6 +193,13 @@ export class BpfSource implements FollowingSource {
 
   track(procs: { pid: number; start: number }[]): void {
     if (procs.length > 0 && !this.stopped) this.trackFails += this.tracer.track(procs.map((p) => p.pid), procs.map((p) => p.start));
+  }
+
+  /** --unit in the kernel (null: off): execs in cgroups known not to match are not traced. */
+  setUnitDeny(lists: UnitDeny | null): void {
+    if (this.stopped) return;
+    if (lists === null) this.tracer.setUnitDeny(false, [], [], []);
+    else this.tracer.setUnitDeny(true, lists.v2.map(([id]) => id), lists.v2.map(([, v]) => v), lists.memcg);
   }
 
   fault(): string | null {

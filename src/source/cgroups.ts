@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pickCgroup, unitOf } from '../core/cgroup';
+import { matchUnit } from '../core/filter';
 import { readText } from './procfs';
 
 const RESCAN_MS = 1000;
@@ -113,3 +114,28 @@ export class CgroupResolver {
   }
 }
 
+
+/** What the kernel checks at exec for --unit: cgroups known not to match, by kernfs id. */
+export interface UnitDeny {
+  /** v2 cgroups: 1 deny; 2 the root, where the v1 memory cgroup decides (hybrid systems). */
+  v2: [number, number][];
+  /** v1 memory cgroups whose unit does not match. */
+  memcg: number[];
+}
+
+/**
+ * The deny lists for unit patterns, from a walk of the hierarchies now. A cgroup made later is in
+ * neither list, so its processes reach user space, which decides: the kernel filter never misses.
+ */
+export function unitDenyLists(units: string[], mounts = cgroupMounts()): UnitDeny {
+  const v2: [number, number][] = [];
+  if (mounts.v2) {
+    for (const [id, rel] of scanTree(mounts.v2)) {
+      if (rel === '/') v2.push([Number(id), 2]);
+      else if (!matchUnit(units, unitOf(rel))) v2.push([Number(id), 1]);
+    }
+  }
+  const memcg: number[] = [];
+  if (mounts.memory) for (const [id, rel] of scanTree(mounts.memory)) if (!matchUnit(units, unitOf(rel))) memcg.push(Number(id));
+  return { v2, memcg };
+}

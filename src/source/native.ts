@@ -37,6 +37,8 @@ export interface NativeTracer {
   stop(): Buffer | undefined;
   setFilter(patterns: string[], followChildren: boolean): void;
   track(pids: number[], startsNs: number[]): number;
+  /** --unit in the kernel: cgroups known not to match (v2 ids with 1 deny / 2 by memcg; v1 memory ids). */
+  setUnitDeny(enabled: boolean, v2Ids: number[], v2Values: number[], memcgIds: number[]): void;
   counters(): NativeCounters;
   stats(): TracerStats;
 }

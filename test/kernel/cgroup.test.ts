@@ -118,3 +118,46 @@ describe.skipIf(skip)('where it ran: a v1 memory cgroup made here, and the root 
     expect(fs.readFileSync(path.join(dir, 's.txt'), 'utf8')).toMatch(new RegExp(`ltcs-in .* ${CG_NAME}\\s+run`));
   });
 });
+
+describe.skipIf(skip)('--unit in the kernel', () => {
+  it('the kernel drops execs in cgroups known not to match, and lets a cgroup made later through to user space', async () => {
+    const { BpfSource } = await import('../../src/source/bpf');
+    const { unitDenyLists } = await import('../../src/source/cgroups');
+    const seen: { type: string; pid: number }[] = [];
+    const src = new BpfSource({ filter: { patterns: ['ltck-*'], followChildren: false } });
+    src.setUnitDeny(unitDenyLists([CG_NAME]));
+    src.start((evs) => seen.push(...(evs as { type: string; pid: number }[])));
+    const later = path.join(CGROUP_V1, `${CG_NAME}-later`);
+    try {
+      const inside = inCgroup(CG, 'ltck-in');
+      const outside = inCgroup(CGROUP_V1, 'ltck-out'); // the root: its unit '' does not match
+      fs.mkdirSync(later); // made after the lists: unknown to the kernel, so it passes
+      const fresh = inCgroup(later, 'ltck-new');
+      await Promise.all([inside, outside, fresh].map(firstLine)); // all three have exec'd python
+      const execd = (pid: number) => seen.some((e) => e.type === 'exec' && e.pid === pid);
+      // A later exec in a matching cgroup is the barrier: events arrive in order.
+      const barrier = inCgroup(CG, 'ltck-barrier');
+      await firstLine(barrier);
+      for (let i = 0; i < 200 && !execd(barrier.pid!); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(execd(barrier.pid!)).toBe(true);
+      expect(execd(inside.pid!)).toBe(true);
+      expect(execd(fresh.pid!)).toBe(true);
+      expect(execd(outside.pid!)).toBe(false); // the kernel never sent it
+      src.setUnitDeny(null);
+      const again = inCgroup(CGROUP_V1, 'ltck-out2'); // the check is off: the root's process is traced
+      await firstLine(again);
+      for (let i = 0; i < 200 && !execd(again.pid!); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(execd(again.pid!)).toBe(true);
+    } finally {
+      src.stop();
+      children.killAll();
+      for (let i = 0; i < 100 && fs.existsSync(later); i++) {
+        try {
+          fs.rmdirSync(later);
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }
+  });
+});

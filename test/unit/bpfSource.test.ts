@@ -35,6 +35,8 @@ class FakeTracer implements NativeTracer {
   stop(): Buffer | undefined { this.stopped = true; return this.rest; }
   setFilter(): void {}
   trackFailures = 0;
+  unitDeny: unknown[] = [];
+  setUnitDeny(...args: unknown[]): void { this.unitDeny.push(args); }
   track(pids: number[], starts: number[]): number { this.tracked.push([pids, starts]); return this.trackFailures; }
   counters(): NativeCounters {
     return { forks: 1, threads: 0, execs: 2, exits: 3, tracedForks: 0, tracedExecs: 1, tracedExits: 1, drops: 4, trackFails: 5 };
@@ -95,6 +97,14 @@ describe('BpfSource with a fake addon', () => {
     tracer.trackFailures = 2;
     src.track([{ pid: 5, start: 3e9 }, { pid: 6, start: 4e9 }]);
     expect(src.counters().trackFails).toBe(5 + 2); // the kernel's own 5, and these 2
+  });
+
+  it('hands --unit deny lists to the kernel (and turns the check off with null)', () => {
+    const { addon, tracer } = fake();
+    const src = new BpfSource({ filter }, addon);
+    src.setUnitDeny({ v2: [[1, 2], [40, 1]], memcg: [7, 8] });
+    src.setUnitDeny(null);
+    expect(tracer.unitDeny).toEqual([[true, [1, 40], [2, 1], [7, 8]], [false, [], [], []]]);
   });
 
   it("passes the addon's one-line error through unchanged", () => {
