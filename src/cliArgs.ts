@@ -45,6 +45,8 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
   -f, --filter LIST      comm patterns to trace, comma-separated: "python*,uvicorn"
                          (default "${DEFAULT_FILTER}"); "*" traces every process
       --no-children      do not follow descendants of matched processes
+      --pid PID[,PID...] trace these processes and their descendants from now on (whatever their
+                         comm; only them unless -f is given too)
       --unit LIST        only processes whose cgroup unit/container matches, same syntax:
                          "nginx.service,7f3a*" (systemd unit or scope, container id, pod uid)
       --json             headless: print one JSON object per event (NDJSON) on stdout
@@ -70,6 +72,7 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
 
 const OPTIONS = {
   filter: { type: 'string', short: 'f' },
+  pid: { type: 'string' },
   'no-children': { type: 'boolean' },
   unit: { type: 'string' },
   json: { type: 'boolean' },
@@ -130,6 +133,15 @@ function joinNegativeValues(argv: string[]): string[] {
   return out;
 }
 
+/** "42,4242": process ids, each a positive integer. */
+function parsePids(text: string): number[] {
+  const pids = text.split(',').map((p) => p.trim());
+  if (pids.some((p) => !/^[1-9]\d{0,9}$/.test(p) || Number(p) > 4194304)) {
+    throw new UsageError(`--pid needs process ids separated by commas, got ${quote(text)}`);
+  }
+  return [...new Set(pids.map(Number))];
+}
+
 function oneOf<T extends string>(name: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
   if (text === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(text)) {
@@ -184,10 +196,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     }
   }
 
-  const filterText = values.filter ?? DEFAULT_FILTER;
-  let patterns: string[];
+  const pids = values.pid === undefined ? undefined : parsePids(values.pid);
+  if (pids && values.replay !== undefined) throw new UsageError('--pid and --replay cannot be combined: a recording holds what it holds');
+  // With --pid alone, the processes named are the roots: no comm matches besides them.
+  const filterText = values.filter ?? (pids ? '' : DEFAULT_FILTER);
+  let patterns: string[] = [];
   try {
-    patterns = parseFilter(filterText);
+    if (filterText !== '' || values.filter !== undefined) patterns = parseFilter(filterText);
   } catch (err) {
     if (err instanceof FilterError) throw new UsageError(`--filter: ${err.message}`);
     throw err;
@@ -208,7 +223,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     : positive('duration', values.duration, 0, { max: MAX_TIMER_SEC, unit: 'seconds' });
   return {
     mode,
-    filter: { patterns, followChildren: !values['no-children'] },
+    filter: { patterns, followChildren: !values['no-children'], ...(pids ? { pids } : {}) },
     filterText: formatFilter(patterns),
     filterGiven: values.filter !== undefined,
     units,

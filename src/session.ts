@@ -10,7 +10,7 @@ import {
   isFollowing, LOSS_COUNTER, LOSS_STAGES, processKey, type Counters, type EventSource, type FilterSpec, type LifecycleEvent, type LossStage,
   type LostRecord, type StreamRecord,
 } from './core/types';
-import { matchUnit } from './core/filter';
+import { describeFilter, matchUnit } from './core/filter';
 import { unitOf } from './core/cgroup';
 import { CgroupResolver, unitDenyLists, type UnitDeny } from './source/cgroups';
 import { isDead, readCgroup, scanByKey } from './source/procfs';
@@ -92,7 +92,8 @@ export class Session extends EventEmitter {
     super();
     this.filter = opts.filter ?? { patterns: ['*'], followChildren: true };
     this.filtered = opts.filter !== null;
-    this.caveat = source.caveat;
+    this.caveat = source.caveat ?? (opts.filter?.pids?.length
+      ? 'descendants forked before lifetop started are seeded from /proc, not observed' : undefined);
     this.live = source.kind !== 'replay';
     this.table = new ProcessTable({ retentionMs: opts.retentionMs, maxRows: opts.maxRows, userName: opts.userName });
     this.units = opts.units ?? null;
@@ -165,7 +166,7 @@ export class Session extends EventEmitter {
 
   /** The filter as users write it; a replay shown whole says so. */
   filterText(): string {
-    return this.filtered ? this.filter.patterns.join(',') : '* (as recorded)';
+    return this.filtered ? describeFilter(this.filter) : '* (as recorded)';
   }
 
   setFilter(filter: FilterSpec): void {

@@ -89,6 +89,12 @@ export function becomesTraced(filter: { patterns: string[]; followChildren: bool
   return matchComm(filter.patterns, comm) || (filter.followChildren && parentTraced);
 }
 
+/** The filter as the status bar and messages show it: `pid 42,python*`. */
+export function describeFilter(filter: { patterns: string[]; pids?: number[] }): string {
+  const parts = filter.pids && filter.pids.length > 0 ? [`pid ${filter.pids.join(',')}`] : [];
+  return [...parts, ...filter.patterns].join(',');
+}
+
 export function formatFilter(patterns: string[]): string {
   return patterns.join(',');
 }

@@ -152,6 +152,8 @@ export type SourceKind = 'bpf' | 'proc' | 'replay';
 export interface FilterSpec {
   patterns: string[];
   followChildren: boolean;
+  /** --pid: these processes are traced whatever their comm (with their descendants when following). */
+  pids?: number[];
 }
 
 /**

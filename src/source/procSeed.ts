@@ -8,7 +8,8 @@ import { infoFromStat, isDead, ProcInfo, ProcStat, readStat, scanStats, statKey,
 
 /** Which of `procs` the filter traces: comm matches, plus (followChildren) all their descendants. */
 export function tracedSet<T extends { pid: number; ppid: number; comm: string }>(procs: T[], filter: FilterSpec): T[] {
-  const traced = new Set(procs.filter((p) => matchComm(filter.patterns, p.comm)));
+  const pids = new Set(filter.pids ?? []);
+  const traced = new Set(procs.filter((p) => pids.has(p.pid) || matchComm(filter.patterns, p.comm)));
   if (filter.followChildren) {
     const children = new Map<number, T[]>();
     for (const p of procs) {

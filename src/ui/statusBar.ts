@@ -1,5 +1,6 @@
 // Status bar pane (two lines): what is traced and how much, then view modes, messages and source caveats.
 
+import { describeFilter } from '../core/filter';
 import type { FilterSpec, LossStage } from '../core/types';
 import { clockText, formatCount } from '../core/format';
 import { line, type Segment } from './text';
@@ -25,7 +26,7 @@ function firstLine(info: StatusInfo): Segment[] {
   const c = info.counts;
   const segs: Segment[] = [
     { text: ` ${info.sourceKind}: ` },
-    { text: info.filter.patterns.join(','), style: 'key' },
+    { text: describeFilter(info.filter), style: 'key' },
     { text: info.filter.followChildren ? ' +children' : ' -children' },
     { text: `  ${c.running} running  ${c.exited} exited` },
   ];

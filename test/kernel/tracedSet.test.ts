@@ -93,3 +93,51 @@ describe.skipIf(skip)('a filter change', () => {
     }
   });
 });
+
+describe.skipIf(skip)('--pid', () => {
+  it('traces the named process and its descendants, whatever their comm, and nothing else', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-pid-'));
+    const py = path.join(dir, 'ltpid-py');
+    fs.symlinkSync('/usr/bin/python3', py);
+    // Forks one child before lifetop starts (seeded), one after it is told to (observed, exit 6).
+    const code = [
+      'import os, sys, time',
+      'k = os.fork()',
+      'if k == 0: time.sleep(30); os._exit(0)',
+      'print(k, flush=True)',
+      'sys.stdin.readline()',
+      'k2 = os.fork()',
+      'if k2 == 0: os._exit(6)',
+      'os.waitpid(k2, 0)',
+      'print(k2, flush=True)',
+      'time.sleep(30)',
+    ].join('\n');
+    const parent = spawn(py, ['-c', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const out: string[] = [];
+    parent.stdout!.setEncoding('utf8').on('data', (c: string) => out.push(...c.split('\n').filter(Boolean)));
+    const { startLifetop, stopLifetop, waitFor, run: runIt } = await import('../support/lifetop');
+    let lt: Awaited<ReturnType<typeof startLifetop>> | undefined;
+    try {
+      await vi.waitFor(() => expect(out.length).toBe(1), { timeout: 10_000, interval: 20 });
+      const before = Number(out[0]);
+      lt = await startLifetop(['--json', '--pid', String(parent.pid)]);
+      parent.stdin!.write('go\n');
+      await vi.waitFor(() => expect(out.length).toBe(2), { timeout: 10_000, interval: 20 });
+      const after = Number(out[1]);
+      const unrelated = await runIt('/usr/bin/python3', ['-c', 'pass']); // matches the default filter, not --pid
+      const evs = await waitFor(lt, (e) => e.some((x) => x.type === 'exit' && x.pid === after));
+      expect(evs.find((x) => x.type === 'fork' && x.child_pid === after)).toMatchObject({ pid: parent.pid });
+      expect(evs.find((x) => x.type === 'exit' && x.pid === after)).toMatchObject({ exit_code: 6 });
+      expect(evs.some((x) => x.pid === unrelated.pid)).toBe(false);
+      expect(lt.stderr.join('')).toContain(`tracing pid ${parent.pid}`);
+      // The one forked before start was seeded: its exit is followed too.
+      process.kill(before, 'SIGTERM');
+      const ended = await waitFor(lt, (e) => e.some((x) => x.type === 'exit' && x.pid === before));
+      expect(ended.find((x) => x.type === 'exit' && x.pid === before)).toMatchObject({ signal: 15 });
+    } finally {
+      if (lt) await stopLifetop(lt);
+      parent.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

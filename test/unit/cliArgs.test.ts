@@ -46,6 +46,9 @@ describe('parseCli', () => {
     [['--replay', 'x', '--replay-speed', '1e-300'], /--replay-speed must be at least 0.001/],
     [['--ring-size', '0.0009765625'], /--ring-size must be a power of two in MiB from 1\/256/],
     [['--source', 'kernel'], /--source must be one of bpf, proc/],
+    [['--pid', '0'], /--pid needs process ids/],
+    [['--pid', '12,x'], /--pid needs process ids/],
+    [['--pid', '12', '--replay', 'r.ndjson'], /--pid and --replay cannot be combined/],
     [['--replay', 'x', '--source', 'proc'], /cannot be combined/],
     [['--ring-size', '3'], /power of two/],
     [['--sort', 'size'], /--sort must be COLUMN/],
@@ -58,6 +61,12 @@ describe('parseCli', () => {
   it('collects a replay snapshot to the end of the recording, not for a default 2 s', () => {
     expect(parseCli(['--snapshot', 'a.json', '--replay', 'r.ndjson'], env).durationSec).toBeUndefined();
     expect(parseCli(['--snapshot', 'a.json'], env).durationSec).toBe(2);
+  });
+
+  it('--pid makes the named processes the roots: no comm matches unless -f is given too', () => {
+    expect(parseCli(['--pid', '42,4242,42'], env).filter).toEqual({ patterns: [], followChildren: true, pids: [42, 4242] });
+    expect(parseCli(['--pid', '42', '-f', 'uvicorn*', '--no-children'], env).filter)
+      .toEqual({ patterns: ['uvicorn*'], followChildren: false, pids: [42] });
   });
 
   it('turns colour off for --no-color and for NO_COLOR', () => {
