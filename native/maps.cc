@@ -47,16 +47,18 @@ void WritePatterns(lifecycle_bpf& skel, const std::vector<std::string>& patterns
   }
 }
 
-// What the old filter traced must not outlive it.
-void ForgetTraced(lifecycle_bpf& skel) {
-  int fd = bpf_map__fd(skel.maps.traced);
-  uint32_t key, next;
-  std::vector<uint32_t> keys;
+// Deletes every entry of a hash map keyed by K (keys collected first: deleting while
+// iterating with get_next_key can restart the walk).
+template <typename K>
+void ClearMap(const struct bpf_map* map) {
+  int fd = bpf_map__fd(map);
+  K key, next;
+  std::vector<K> keys;
   for (int r = bpf_map_get_next_key(fd, nullptr, &next); r == 0; r = bpf_map_get_next_key(fd, &key, &next)) {
     keys.push_back(next);
     key = next;
   }
-  for (uint32_t k : keys) bpf_map_delete_elem(fd, &k);
+  for (K k : keys) bpf_map_delete_elem(fd, &k);
 }
 
 }  // namespace
@@ -72,23 +74,8 @@ void WriteFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, 
   cfg.follow_children = follow_children ? 1 : 0;
   WritePatterns(skel, patterns, &cfg);
   bpf_map__update_elem(skel.maps.filter_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY);
-  ForgetTraced(skel);
+  ClearMap<uint32_t>(skel.maps.traced);  // what the old filter traced must not outlive it
 }
-
-namespace {
-
-void ClearU64Map(const struct bpf_map* map) {
-  int fd = bpf_map__fd(map);
-  uint64_t key, next;
-  std::vector<uint64_t> keys;
-  for (int r = bpf_map_get_next_key(fd, nullptr, &next); r == 0; r = bpf_map_get_next_key(fd, &key, &next)) {
-    keys.push_back(next);
-    key = next;
-  }
-  for (uint64_t k : keys) bpf_map_delete_elem(fd, &k);
-}
-
-}  // namespace
 
 void WriteUnitDeny(lifecycle_bpf& skel, bool enabled, const std::vector<std::pair<uint64_t, uint8_t>>& v2,
                    const std::vector<uint64_t>& memcg) {
@@ -97,8 +84,8 @@ void WriteUnitDeny(lifecycle_bpf& skel, bool enabled, const std::vector<std::pai
   bpf_map__lookup_elem(skel.maps.filter_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0);
   cfg.unit_filter = 0;  // off while the lists change, so no exec sees half of them
   bpf_map__update_elem(skel.maps.filter_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY);
-  ClearU64Map(skel.maps.unit_v2);
-  ClearU64Map(skel.maps.unit_memcg);
+  ClearMap<uint64_t>(skel.maps.unit_v2);
+  ClearMap<uint64_t>(skel.maps.unit_memcg);
   if (!enabled) return;
   for (const auto& [id, value] : v2)
     bpf_map__update_elem(skel.maps.unit_v2, &id, sizeof(id), &value, sizeof(value), BPF_ANY);
