@@ -8,9 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { formatEvent, formatHeader } from '../../src/core/ndjson';
 import type { ExecEvent, ExitEvent } from '../../src/core/types';
 import { exec, exit, BOOT_MS } from '../support/events';
-import { Pane, tmuxWorkspace } from './tmux';
+import { Pane, replayCommand, rowPid, startCaptured, tableRows, tmuxWorkspace } from './tmux';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const WIDTH = 160;
 const HEIGHT = 50;
 
@@ -53,23 +52,12 @@ let seq = 0;
 const ws = tmuxWorkspace('lifetop-exit-reason-');
 let recording = '';
 
-/** lifetop on the recording; with `gate`, it starts only once that file exists (so a pipe can attach first). */
+/** lifetop on the recording (see replayCommand for `gate`). */
 function launch(gate?: string): Pane {
-  const wait = gate ? `while [ ! -e '${gate}' ]; do sleep 0.05; done; ` : '';
-  const cmd = `cd ${ROOT} && ${wait}env LANG=C.UTF-8 node bin/lifetop --replay '${recording}' --replay-speed max; `
-    + 'echo "EXITED $?"; sleep 600'; // tmux may drop the output of a dying pane
-  return ws.keep(Pane.start(`exit-reason-${process.pid}-${++seq}`, cmd, WIDTH, HEIGHT));
+  return ws.keep(Pane.start(`exit-reason-${process.pid}-${++seq}`, replayCommand(recording, '', gate), WIDTH, HEIGHT));
 }
 
-/** Visible table rows: the lines after the column header that start with a PID. */
-function tableRows(screen: string): string[] {
-  const lines = screen.split('\n');
-  const header = lines.findIndex((l) => /^\s*PID\b/.test(l));
-  const rows: string[] = [];
-  for (let i = header + 1; header >= 0 && i < lines.length && /^\s*\d+\s/.test(lines[i]); i++) rows.push(lines[i]);
-  return rows;
-}
-const pidOf = (row: string): number => Number(/^\s*(\d+)/.exec(row)![1]);
+const pidOf = rowPid;
 const pidsOf = (screen: string): number[] => tableRows(screen).map(pidOf);
 
 /** The STATE cell of every visible row, by the header's column position (the last column, 10 wide). */
@@ -101,12 +89,7 @@ beforeAll(() => {
 
 describe('exit reasons in the lifetop UI (tmux, replay)', () => {
   it('shows the short form in STATE and the long form in the log, the hostile sender escaped', async () => {
-    const raw = path.join(ws.dir, 'raw-output');
-    const gate = path.join(ws.dir, 'go');
-    const p = launch(gate);
-    fs.writeFileSync(raw, '');
-    p.pipeTo(raw); // every byte lifetop writes, from before its first one
-    fs.writeFileSync(gate, '');
+    const { pane: p, raw } = startCaptured(launch, ws.dir); // every byte lifetop writes
     const screen = await p.waitFor(
       (s) => allRowsShown(s) && s.includes(exitLine(exitOf(P.ok), 'exit 0')),
       'all six rows and the last exit in the log',

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Pane, tmuxWorkspace } from './tmux';
+import { Pane, tableRows, tmuxWorkspace } from './tmux';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'lifetop');
@@ -19,14 +19,6 @@ function start(command: string, width = 100, height = 30): Pane {
   return ws.keep(Pane.start(`hostile-${process.pid}-${++seq}`, command, width, height));
 }
 
-/** Table rows on screen: lines after the column header that start with a PID. */
-function tableRows(screen: string): string[] {
-  const lines = screen.split('\n');
-  const header = lines.findIndex((l) => /^\s*PID\b/.test(l));
-  const rows: string[] = [];
-  for (let i = header + 1; header >= 0 && i < lines.length && /^\s*\d+\s/.test(lines[i]); i++) rows.push(lines[i]);
-  return rows;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -101,6 +101,40 @@ export class Pane {
   }
 }
 
+/** Visible table rows: the lines after the column header (PID, PID▲ or PID▼) that start with a PID. */
+export function tableRows(screen: string): string[] {
+  const lines = screen.split('\n');
+  const header = lines.findIndex((l) => /^\s*PID\b/.test(l));
+  const rows: string[] = [];
+  for (let i = header + 1; header >= 0 && i < lines.length && /^\s*\d+\s/.test(lines[i]); i++) rows.push(lines[i]);
+  return rows;
+}
+
+/** The PID a table row starts with. */
+export const rowPid = (row: string): number => Number(/^\s*(\d+)/.exec(row)![1]);
+
+/**
+ * The pane command that runs lifetop on a recording at full speed; with `gate`, lifetop starts only
+ * once that file exists, so a pipe can attach first. The pane stays after it exits (tmux may drop
+ * the output of a dying pane), saying how it ended.
+ */
+export function replayCommand(recording: string, extra = '', gate?: string): string {
+  const wait = gate ? `while [ ! -e '${gate}' ]; do sleep 0.05; done; ` : '';
+  return `cd ${ROOT} && ${wait}env LANG=C.UTF-8 node bin/lifetop --replay '${recording}' --replay-speed max ${extra}; `
+    + 'echo "EXITED $?"; sleep 600';
+}
+
+/** Starts a pane (through `start(gate)`) with every byte it writes captured in `raw`, from before its first one. */
+export function startCaptured(start: (gate: string) => Pane, dir: string): { pane: Pane; raw: string } {
+  const raw = path.join(dir, `raw-${Date.now()}`);
+  const gate = path.join(dir, `go-${Date.now()}`);
+  const pane = start(gate);
+  fs.writeFileSync(raw, '');
+  pane.pipeTo(raw);
+  fs.writeFileSync(gate, '');
+  return { pane, raw };
+}
+
 export interface TmuxWorkspace {
   /** A temporary directory of the test file (removed at the end). */
   readonly dir: string;

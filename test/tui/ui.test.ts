@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Pane, tmuxWorkspace } from './tmux';
+import { Pane, tableRows, tmuxWorkspace } from './tmux';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURE = path.join('test', 'fixtures', 'session.ndjson');
@@ -25,14 +25,6 @@ function launch(opts: { width?: number; height?: number; env?: string; speed?: s
   return ws.keep(Pane.start(`ui-${process.pid}-${++seq}`, cmd, opts.width ?? 80, opts.height ?? 24));
 }
 
-/** Visible table rows: the lines after the column header that start with a PID. */
-function tableRows(screen: string): string[] {
-  const lines = screen.split('\n');
-  const header = lines.findIndex((l) => /^\s*PID\b/.test(l)); // PID, PID▲ or PID▼
-  const rows: string[] = [];
-  for (let i = header + 1; header >= 0 && i < lines.length && /^\s*\d+\s/.test(lines[i]); i++) rows.push(lines[i]);
-  return rows;
-}
 const pidsOf = (rows: string[]): number[] => rows.map((r) => Number(/^\s*(\d+)/.exec(r)![1]));
 const column = (rows: string[], n: number): number[] => rows.map((r) => Number(r.trim().split(/\s+/)[n]));
 const allExecsShown = (s: string): boolean => execPids.every((p) => pidsOf(tableRows(s)).includes(p));

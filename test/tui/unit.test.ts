@@ -9,9 +9,8 @@ import { unitOf } from '../../src/core/cgroup';
 import { formatEvent, formatHeader } from '../../src/core/ndjson';
 import type { ExecEvent } from '../../src/core/types';
 import { exec, BOOT_MS } from '../support/events';
-import { Pane, tmuxWorkspace } from './tmux';
+import { Pane, replayCommand, rowPid, startCaptured, tableRows, tmuxWorkspace } from './tmux';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const WIDTH = 200; // wide enough for the UNIT column (the first one dropped on narrow terminals)
 const HEIGHT = 50;
 
@@ -48,23 +47,12 @@ let seq = 0;
 const ws = tmuxWorkspace('lifetop-unit-');
 let recording = '';
 
-/** lifetop on the recording; with `gate`, it starts only once that file exists (so a pipe can attach first). */
+/** lifetop on the recording (see replayCommand for `gate`). */
 function launch(extra = '', gate?: string): Pane {
-  const wait = gate ? `while [ ! -e '${gate}' ]; do sleep 0.05; done; ` : '';
-  const cmd = `cd ${ROOT} && ${wait}env LANG=C.UTF-8 node bin/lifetop --replay '${recording}' --replay-speed max ${extra}; `
-    + 'echo "EXITED $?"; sleep 600'; // tmux may drop the output of a dying pane
-  return ws.keep(Pane.start(`unit-${process.pid}-${++seq}`, cmd, WIDTH, HEIGHT));
+  return ws.keep(Pane.start(`unit-${process.pid}-${++seq}`, replayCommand(recording, extra, gate), WIDTH, HEIGHT));
 }
 
-/** Visible table rows: the lines after the column header that start with a PID. */
-function tableRows(screen: string): string[] {
-  const lines = screen.split('\n');
-  const header = lines.findIndex((l) => /^\s*PID\b/.test(l));
-  const rows: string[] = [];
-  for (let i = header + 1; header >= 0 && i < lines.length && /^\s*\d+\s/.test(lines[i]); i++) rows.push(lines[i]);
-  return rows;
-}
-const pidOf = (row: string): number => Number(/^\s*(\d+)/.exec(row)![1]);
+const pidOf = rowPid;
 const pidsOf = (screen: string): number[] => tableRows(screen).map(pidOf).sort();
 const sorted = (pids: number[]): number[] => [...pids].sort();
 
@@ -109,12 +97,7 @@ beforeAll(() => {
 
 describe('units in the lifetop UI (tmux, replay)', () => {
   it('shows each unit in the UNIT column, the hostile one escaped and never raw in the output', async () => {
-    const raw = path.join(ws.dir, 'raw-output');
-    const gate = path.join(ws.dir, 'go');
-    const p = launch('', gate);
-    fs.writeFileSync(raw, '');
-    p.pipeTo(raw); // every byte lifetop writes, from before its first one
-    fs.writeFileSync(gate, '');
+    const { pane: p, raw } = startCaptured((gate) => launch('', gate), ws.dir); // every byte lifetop writes
     const screen = await p.waitFor(allRowsShown, 'all four rows');
 
     expect(unitCells(screen)).toEqual({
