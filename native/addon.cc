@@ -8,6 +8,7 @@
 
 #include <cstddef>
 
+#include "pidsignal.h"
 #include "tracer.h"
 #include "watcher.h"
 
@@ -125,6 +126,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("abi", Napi::Function::New(env, Abi));
   exports.Set("bootEpochMs", Napi::Function::New(env, BootEpochMs));
   exports.Set("readerGone", Napi::Function::New(env, ReaderGone));
+  exports.Set("signalProcess", Napi::Function::New(env, SignalProcess));
   return exports;
 }
 

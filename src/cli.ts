@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cliArgs';
 import type { EventSource, RecordingHeader, StreamRecord } from './core/types';
 import { isHangup, releaseDeadTerminal } from './hangup';
+import { invokingUser, LaunchedCommand, LaunchError, resolveCommand, type LaunchOptions } from './launch';
 import { formatEvent } from './core/ndjson';
 import { writeSnapshot } from './output/snapshot';
 import { BpfSource } from './source/bpf';
@@ -49,9 +50,10 @@ function header(opts: CliOptions): RecordingHeader {
   };
 }
 
-/** Resolves when the run should end: --duration elapsed, or a finite source is done. */
+/** Resolves when the run should end: --duration elapsed, a finite source is done, or COMMAND ended. */
 function ending(opts: CliOptions, source: EventSource): Promise<void> {
   const waits: Promise<void>[] = [new Promise(() => undefined)];
+  if (launched) waits.push(launched.ended.then(() => undefined));
   if (opts.durationSec !== undefined) {
     waits.push(new Promise((resolve) => setTimeout(resolve, opts.durationSec! * 1000).unref()));
   }
@@ -68,6 +70,32 @@ function ending(opts: CliOptions, source: EventSource): Promise<void> {
 let signalHandler: ((code: number) => void) | undefined;
 let signalled!: Promise<number>;
 let signalCode: number | undefined;
+/** Launch mode: COMMAND, once started. */
+let launched: LaunchedCommand | undefined;
+
+/**
+ * When a signal ends a headless run. In launch mode the first SIGTERM or SIGHUP is passed on to
+ * COMMAND (a terminal's Ctrl-C reaches it directly, as it reaches lifetop) and the run ends with
+ * COMMAND; a second signal stops COMMAND and ends the run.
+ */
+function stopSignal(): Promise<number> {
+  if (!launched) return signalled;
+  const command = launched;
+  let count = 0;
+  return new Promise((resolve) => {
+    const handle = (code: number) => {
+      count++;
+      if (count === 1) {
+        if (code !== 130) command.signal(code === 143 ? 'SIGTERM' : 'SIGHUP');
+        return;
+      }
+      void command.stop();
+      resolve(code);
+    };
+    signalHandler = handle;
+    if (signalCode !== undefined) handle(signalCode); // one came while loading
+  });
+}
 
 function installSignals(): void {
   signalled = new Promise((resolve) => {
@@ -177,7 +205,7 @@ async function runJson(opts: CliOptions, session: Session): Promise<number> {
   const code = await Promise.race([
     stdoutDone,
     fault,
-    signalled.then(() => EXIT_OK), // Ctrl-C, kill, hang-up: the way to end a stream
+    stopSignal().then(() => EXIT_OK), // Ctrl-C, kill, hang-up: the way to end a stream
     ending(opts, session.source).then(() => EXIT_OK, (err: Error) => {
       warn(err.message);
       return EXIT_FAIL;
@@ -203,7 +231,7 @@ async function runSnapshot(opts: CliOptions, session: Session): Promise<number> 
   let interrupted: boolean;
   try {
     interrupted = await new Promise<boolean>((resolve, reject) => {
-      signalled.then(() => resolve(true));
+      stopSignal().then(() => resolve(true));
       session.on('fault', (message: string) => reject(new Error(message)));
       ending(opts, session.source).then(() => resolve(false), reject);
     });
@@ -267,7 +295,7 @@ async function runInterface(opts: CliOptions, session: Session): Promise<number>
     if (opts.replayPath !== undefined && !(await replayOpens(opts.replayPath))) await session.source.done;
     if (failed) throw failed;
     if (signalCode !== undefined) return EXIT_OK; // a signal came while loading: never open the screen
-    const code = await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort });
+    const code = await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort, command: launched });
     if (failed) throw failed;
     return code;
   } finally {
@@ -290,6 +318,11 @@ function explain(err: unknown, verbose: boolean): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const code = await runMain(argv);
+  return launched ? endLaunch(code) : code;
+}
+
+async function runMain(argv: string[]): Promise<number> {
   installSignals();
   let opts: CliOptions;
   try {
@@ -323,6 +356,11 @@ export async function main(argv: string[]): Promise<number> {
   // are unref'd): this does, until the run ends one way or another.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
+    if (opts.command) {
+      launched = await launch(opts);
+      // The kernel traces exactly COMMAND's tree; -f narrows what of it is shown.
+      opts = { ...opts, filter: { patterns: [], followChildren: true, pids: [launched.pid] } };
+    }
     recorder = opts.recordPath !== undefined ? await Recorder.open(opts.recordPath, header(opts)) : undefined;
     const source = makeSource(opts);
     if (source.caveat && opts.mode !== 'ui') warn(source.caveat);
@@ -330,16 +368,74 @@ export async function main(argv: string[]): Promise<number> {
       // A recording replays whole unless -f narrows it: it was filtered when it was made.
       filter: source.kind === 'replay' && !opts.filterGiven ? null : opts.filter,
       retentionMs: opts.retentionMs, maxRows: opts.maxRows, recorder, userName: userNames(), units: opts.units,
+      ...(launched ? { launch: { narrow: opts.filterGiven && !opts.filterText.split(',').includes('*') ? parseNarrow(opts) : null } } : {}),
     });
+    if (launched) {
+      session.start(); // attached, and COMMAND's held process tracked...
+      launched.release(); // ...so its first exec is seen
+    }
     if (opts.mode === 'json') return await runJson(opts, session);
     return opts.mode === 'snapshot' ? await runSnapshot(opts, session) : await runInterface(opts, session);
   } catch (err) {
+    if (err instanceof LaunchError) {
+      warn(err.message);
+      return err.status;
+    }
     warn(explain(err, opts.verbose));
     return EXIT_FAIL;
   } finally {
     clearInterval(keepAlive);
     await recorder?.close();
   }
+}
+
+/** -f in launch mode: the patterns that narrow the tree shown. */
+function parseNarrow(opts: CliOptions): string[] {
+  return opts.filterText.split(',').filter((p) => p !== '');
+}
+
+/** Starts COMMAND held: as the user who ran sudo unless --as-root; where its output goes depends on the mode. */
+async function launch(opts: CliOptions): Promise<LaunchedCommand> {
+  const [command, ...args] = opts.command!;
+  const user = invokingUser(process.env, opts.asRoot);
+  const file = resolveCommand(command, process.env, user);
+  let stdio: LaunchOptions['stdio'];
+  if (opts.mode === 'ui') {
+    // The screen is lifetop's: COMMAND's output goes to a log the status bar names.
+    const log = commandLogPath();
+    const fd = fs.openSync(log, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    if (user) {
+      fs.fchownSync(fd, user.uid, user.gid);
+      fs.chownSync(path.dirname(log), user.uid, user.gid);
+    }
+    commandLog = log;
+    stdio = { stdin: 'ignore', stdout: fd, stderr: fd };
+  } else {
+    // --json owns stdout: COMMAND's goes to stderr, so the stream stays NDJSON.
+    stdio = { stdin: 'inherit', stdout: opts.mode === 'json' ? 'stderr' : 'inherit', stderr: 'inherit' };
+  }
+  return LaunchedCommand.start([file, ...args], { detached: opts.mode === 'ui', stdio, user });
+}
+
+/** Where COMMAND's output goes in the UI. */
+let commandLog: string | undefined;
+
+/** A file of its own in a new private directory: nothing there can be a link planted in advance. */
+function commandLogPath(): string {
+  return path.join(fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'lifetop-command-')), 'output.log');
+}
+
+/**
+ * The run is over: COMMAND is stopped if it still runs (SIGTERM, then SIGKILL), and a headless run
+ * exits with its status, as a shell would, unless lifetop itself failed.
+ */
+async function endLaunch(code: number): Promise<number> {
+  const end = await launched!.stop();
+  if (commandLog !== undefined) {
+    if (commandLog) process.stderr.write(`lifetop: ${LaunchedCommand.describe(end)}; its output is in ${commandLog}\n`);
+    return code;
+  }
+  return code === EXIT_FAIL || code === EXIT_USAGE ? code : end.status;
 }
 
 /**

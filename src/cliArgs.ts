@@ -33,14 +33,24 @@ export interface CliOptions {
   ascii: boolean;
   color: boolean;
   verbose: boolean;
+  /** Launch mode: `-- COMMAND [ARGS...]`, run held until traced. */
+  command?: string[];
+  /** --as-root: run COMMAND as root under sudo, not as the invoking user. */
+  asRoot: boolean;
 }
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export const USAGE = `Usage: lifetop [options]
+export const USAGE = `Usage: lifetop [options] [-- COMMAND [ARGS...]]
 Live monitor of process lifecycles (fork, exec, exit) from eBPF.
+
+  -- COMMAND [ARGS...]   launch mode: run COMMAND, held until the probes are attached, and trace
+                         exactly its process tree from its first exec (-f narrows what is shown);
+                         headless modes end with it and exit with its status (128+N for signal N);
+                         under sudo it runs as the invoking user (SUDO_UID/SUDO_GID)
+      --as-root          under sudo, run COMMAND as root instead
 
   -f, --filter LIST      comm patterns to trace, comma-separated: "python*,uvicorn"
                          (default "${DEFAULT_FILTER}"); "*" traces every process
@@ -91,6 +101,7 @@ const OPTIONS = {
   ascii: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   verbose: { type: 'boolean' },
+  'as-root': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -174,9 +185,12 @@ function parseRing(text: string | undefined): number {
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  // Everything after the first `--` is COMMAND and its arguments, never lifetop's options.
+  const split = argv.indexOf('--');
+  const command = split < 0 ? undefined : argv.slice(split + 1);
   let values;
   try {
-    ({ values } = parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinNegativeValues(split < 0 ? argv : argv.slice(0, split)), options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
@@ -196,6 +210,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     }
   }
 
+  if (command !== undefined) checkLaunch(command, values);
   const pids = values.pid === undefined ? undefined : parsePids(values.pid);
   if (pids && values.replay !== undefined) throw new UsageError('--pid and --replay cannot be combined: a recording holds what it holds');
   // With --pid alone, the processes named are the roots: no comm matches besides them.
@@ -219,7 +234,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   }
   const headless = mode === 'json' || mode === 'snapshot';
   // A replay's snapshot is the table at the end of the recording: no default collection time.
-  const duration = values.duration === undefined ? (mode === 'snapshot' && values.replay === undefined ? 2 : undefined)
+  const duration = values.duration === undefined ? (mode === 'snapshot' && values.replay === undefined && !command ? 2 : undefined)
     : positive('duration', values.duration, 0, { max: MAX_TIMER_SEC, unit: 'seconds' });
   return {
     mode,
@@ -242,5 +257,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     ascii: Boolean(values.ascii),
     color: !values['no-color'] && (env.NO_COLOR === undefined || env.NO_COLOR === ''),
     verbose: Boolean(values.verbose),
+    ...(command ? { command } : {}),
+    asRoot: Boolean(values['as-root']),
   };
+}
+
+/** Launch mode traces COMMAND's tree from the kernel: options that choose another scope or source do not combine. */
+function checkLaunch(command: string[], values: Record<string, unknown>): void {
+  if (command.length === 0 || command[0] === '') throw new UsageError('-- needs a command to run, e.g. lifetop -- python3 app.py');
+  const clash = [['replay', '--replay'], ['pid', '--pid'], ['source', '--source'], ['no-children', '--no-children']]
+    .find(([name]) => values[name] !== undefined);
+  if (clash) throw new UsageError(`${clash[1]} and -- COMMAND cannot be combined: launch mode traces exactly COMMAND's tree, from the kernel`);
 }

@@ -10,13 +10,14 @@ import {
   isFollowing, LOSS_COUNTER, LOSS_STAGES, processKey, type Counters, type EventSource, type FilterSpec, type LifecycleEvent, type LossStage,
   type LostRecord, type StreamRecord,
 } from './core/types';
-import { describeFilter, matchUnit } from './core/filter';
+import { describeFilter, formatFilter, matchComm, matchUnit } from './core/filter';
 import { unitOf } from './core/cgroup';
 import { CgroupResolver, unitDenyLists, type UnitDeny } from './source/cgroups';
 import { isDead, readCgroup, scanByKey } from './source/procfs';
 import { StatsSampler } from './source/procSampler';
 import { inferredExit, lookup, recoverFromProc, seedFromProc } from './source/procSeed';
 import type { Recorder } from './source/replay';
+import { signalProcess } from './source/signal';
 
 const TICK_MS = 100;
 const SAMPLE_MS = 1000;
@@ -42,6 +43,13 @@ export interface SessionOptions {
   units?: string[] | null;
   /** Resolves the kernel's cgroup ids (tests hand in one over a tree of their own). */
   cgroups?: CgroupResolver;
+  /**
+   * Launch mode: the filter's one pid is COMMAND's held process. It is tracked, not shown (its exec
+   * into COMMAND starts its row), and `-f` patterns narrow what of its tree is shown.
+   */
+  launch?: { narrow: string[] | null };
+  /** What the signal action uses (tests hand in their own); default: a pidfd through the addon. */
+  signaller?: (pid: number, start: number, signal: number) => string;
 }
 
 /** What a session inferred rather than observed, for every output's counters. */
@@ -87,13 +95,16 @@ export class Session extends EventEmitter {
   private healedLoss = 0;
   private readonly lossSeen: Loss = { kernel_ring: 0, addon_queue: 0, traced_map: 0 };
   private resolver: CgroupResolver | null = null;
+  /** Launch mode: comm patterns that narrow the tree shown (null: all of it). */
+  private narrow: string[] | null;
 
   constructor(readonly source: EventSource, private readonly opts: SessionOptions) {
     super();
     this.filter = opts.filter ?? { patterns: ['*'], followChildren: true };
     this.filtered = opts.filter !== null;
-    this.caveat = source.caveat ?? (opts.filter?.pids?.length
-      ? 'descendants forked before lifetop started are seeded from /proc, not observed' : undefined);
+    this.caveat = source.caveat ?? (opts.launch ? 'complete tree: traced from its first exec'
+      : opts.filter?.pids?.length ? 'descendants forked before lifetop started are seeded from /proc, not observed' : undefined);
+    this.narrow = opts.launch?.narrow ?? null;
     this.live = source.kind !== 'replay';
     this.table = new ProcessTable({ retentionMs: opts.retentionMs, maxRows: opts.maxRows, userName: opts.userName });
     this.units = opts.units ?? null;
@@ -166,10 +177,24 @@ export class Session extends EventEmitter {
 
   /** The filter as users write it; a replay shown whole says so. */
   filterText(): string {
-    return this.filtered ? describeFilter(this.filter) : '* (as recorded)';
+    if (!this.filtered) return '* (as recorded)';
+    const tree = describeFilter(this.filter);
+    if (!this.opts.launch) return tree;
+    return `tree of ${tree}${this.narrow ? ` narrowed to ${formatFilter(this.narrow)}` : ''}`;
   }
 
-  setFilter(filter: FilterSpec): void {
+  /**
+   * A new filter from the UI. --pid roots stay traced whatever the patterns; in launch mode the
+   * patterns narrow the tree shown (empty or * shows all of it) and the kernel keeps the tree.
+   */
+  setFilter(spec: FilterSpec): void {
+    if (this.opts.launch) {
+      const all = spec.patterns.length === 0 || spec.patterns.includes('*');
+      this.narrow = all ? null : spec.patterns.slice();
+      this.emit('change');
+      return;
+    }
+    const filter: FilterSpec = { ...spec, ...(this.filter.pids ? { pids: this.filter.pids } : {}) };
     this.filter = filter;
     this.filtered = true;
     this.source.setFilter(filter); // the kernel forgets what the old filter traced...
@@ -232,6 +257,7 @@ export class Session extends EventEmitter {
       const ended = new Set(seeds.filter((e) => e.type === 'exit').map((e) => processKey(e.pid, e.start)));
       const live = seeds.filter((e) => e.type === 'exec' && !ended.has(processKey(e.pid, e.start)));
       if (isFollowing(this.source)) this.source.track(live);
+      if (this.opts.launch) return; // the held COMMAND: its exec starts its row, nothing of it is seeded
       out.push(...seeds);
       for (const ev of live) {
         const key = processKey(ev.pid, ev.start);
@@ -247,7 +273,7 @@ export class Session extends EventEmitter {
 
   private tick(): void {
     if (this.pending.length > 0) {
-      const batch = this.pending;
+      const batch = this.narrow ? this.narrowed(this.pending) : this.pending;
       this.pending = [];
       if (!this.live) for (const r of batch) if (r.time > this.virtualNow) this.virtualNow = r.time; // out of order too
       this.place(batch);
@@ -270,6 +296,30 @@ export class Session extends EventEmitter {
       if (this.recent.length > 64) this.recent.splice(0, this.recent.length - 64);
     }
     this.changed();
+  }
+
+  /**
+   * Launch mode with -f: only the tree's processes whose comm matches at exec are shown; their exits
+   * and forks follow them. Loss records always pass.
+   */
+  private narrowed(batch: StreamRecord[]): StreamRecord[] {
+    const kept = new Set<string>();
+    return batch.filter((r) => {
+      if (r.type === 'lost') return true;
+      const key = processKey(r.pid, r.start);
+      if (r.type === 'exec' && matchComm(this.narrow!, r.comm)) kept.add(key);
+      return kept.has(key) || this.table.get(key) !== undefined;
+    });
+  }
+
+  /**
+   * A signal to the process a row shows, never to a pid reused since (a pidfd checked against the
+   * start time); the result in words. Replays have no processes to signal.
+   */
+  sendSignal(target: { pid: number; start: number }, signal: number): string {
+    if (!this.live) return 'not sent: a replay has no live processes';
+    const send = this.opts.signaller ?? signalProcess;
+    return send(target.pid, target.start, signal);
   }
 
   /**

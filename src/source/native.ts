@@ -59,7 +59,12 @@ export interface NativeAddon {
   bootEpochMs(): number;
   /** True when fd is a pipe whose reading end is closed. */
   readerGone(fd: number): boolean;
+  /** A signal to the process (pid, start in clock ticks) through a pidfd; never to a reused pid. */
+  signalProcess(pid: number, startTicks: number, signal: number): SignalResult;
 }
+
+/** What became of a signal: sent, or why not. */
+export type SignalResult = 'sent' | 'gone' | 'reused' | 'permission' | `error: ${string}`;
 
 /** Error from the addon: `code` says which failure, `log` holds libbpf's words (verifier log). */
 export interface NativeError extends Error {

@@ -6,7 +6,7 @@ import { format } from 'date-fns';
 import type { FilterSpec } from '../core/types';
 import { SORT_COLUMNS } from '../model/processTable';
 import { DEFAULT_FILTER, formatFilter, parseFilter, parseUnitFilter } from '../core/filter';
-import { clamp, ensureVisible, type PromptKind, type ViewState } from './viewState';
+import { clamp, ensureVisible, type PromptKind, type SignalTarget, type ViewState } from './viewState';
 
 /** Redraw flags: which panes an action invalidates. */
 export const Redraw = {
@@ -16,7 +16,11 @@ export const Redraw = {
 export type ActionName =
   | 'filterPrompt' | 'unitPrompt' | 'searchPrompt' | 'toggleAll' | 'toggleChildren' | 'sortPrev' | 'sortNext'
   | 'sortPicker' | 'reverse' | 'pause' | 'toggleExited' | 'toggleTree' | 'snapshotPrompt'
-  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'switchFocus' | 'details' | 'help' | 'suspend' | 'quit';
+  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'switchFocus' | 'details' | 'kill' | 'help' | 'suspend' | 'quit';
+
+/** The signal menu, in order; TERM first and preselected, as htop's. */
+export const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGSTOP', 'SIGCONT'] as const;
+export type SignalName = (typeof SIGNALS)[number];
 
 export interface KeyBinding {
   keys: string[];
@@ -48,6 +52,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { keys: ['end'], action: 'end', help: 'first / last' },
   { keys: ['tab'], action: 'switchFocus', help: 'switch focus: table / event log', hint: 'focus' },
   { keys: ['enter'], action: 'details', help: 'details of the selected process', hint: 'details' },
+  { keys: ['k', 'f9'], action: 'kill', help: 'send a signal to the selected process (after a confirmation; never to a reused pid)', hint: 'kill' },
   { keys: ['?', 'f1'], action: 'help', help: 'this help', hint: 'help' },
   { keys: ['C-z'], action: 'suspend', help: 'suspend to the shell (fg resumes)' },
   { keys: ['q', 'f10', 'C-c'], action: 'quit', help: 'quit', hint: 'quit' },
@@ -63,7 +68,7 @@ export function actionForKey(id: string): ActionName | undefined {
 
 const KEY_LABELS: Record<string, string> = {
   ' ': 'Space', 'C-c': 'Ctrl-C', 'C-z': 'Ctrl-Z', up: 'Up', down: 'Down', pageup: 'PgUp', pagedown: 'PgDn',
-  home: 'Home', end: 'End', tab: 'Tab', enter: 'Enter', f1: 'F1', f6: 'F6', f10: 'F10',
+  home: 'Home', end: 'End', tab: 'Tab', enter: 'Enter', f1: 'F1', f6: 'F6', f9: 'F9', f10: 'F10',
 };
 
 export function keyLabel(id: string): string {
@@ -107,15 +112,27 @@ export type Effect =
   | { kind: 'setFilter'; spec: FilterSpec }
   | { kind: 'setUnits'; units: string[] | null }
   | { kind: 'snapshot'; path: string }
+  | { kind: 'signal'; target: SignalTarget; signal: SignalName }
+  | { kind: 'interrupt' }
   | { kind: 'suspend' }
   | { kind: 'quit'; code: number };
+
+/** What an action needs of a displayed row (the model's rows have all of it). */
+export interface ActionRow {
+  key: string;
+  pid?: number; start?: number; comm?: string; args?: string[]; state?: string;
+}
 
 export interface ActionContext {
   now: number;
   /** The session's current kernel filter. */
   filter: FilterSpec;
   /** Rows currently displayed (live view or the paused frame). */
-  rows: readonly { key: string }[];
+  rows: readonly ActionRow[];
+  /** Why signals cannot be sent at all (a replay), or absent when they can. */
+  signalsDisabled?: string;
+  /** Launch mode: COMMAND still runs, so Ctrl-C goes to it first. */
+  commandRunning?: boolean;
   tablePage: number;
   logCount: number;
   /** 0 when the log pane is hidden (small terminal). */
@@ -138,10 +155,19 @@ const done = (state: ViewState, redraw: number, effects: Effect[] = []): Outcome
 
 /** Dispatch a key: an open prompt gets it first, then an overlay, then the key table. */
 export function handleKey(s: ViewState, id: string, ch: string | undefined, ctx: ActionContext): Outcome {
-  if (id === 'C-c') return done(s, Redraw.NONE, [{ kind: 'quit', code: 0 }]);
+  if (id === 'C-c') {
+    // As a shell does: the first Ctrl-C goes to the command lifetop launched, the next one quits.
+    if (ctx.commandRunning && !s.interruptSent) {
+      const msg = 'Ctrl-C sent SIGINT to the command (Ctrl-C again quits)';
+      return done({ ...s, interruptSent: true, message: msg, messageIsError: false }, Redraw.STATUS, [{ kind: 'interrupt' }]);
+    }
+    return done(s, Redraw.NONE, [{ kind: 'quit', code: 0 }]);
+  }
   if (id === 'C-z') return done(s, Redraw.NONE, [{ kind: 'suspend' }]); // as in any terminal program, even in a prompt
   if (s.prompt) return promptKey(s, id, ch, ctx);
   if (s.overlay === 'sortPicker') return pickerKey(s, id);
+  if (s.overlay === 'signalMenu') return signalMenuKey(s, id);
+  if (s.overlay === 'signalConfirm') return signalConfirmKey(s, id);
   if (s.overlay !== 'none') return overlayKey(s, id, ctx);
   const action = actionForKey(id);
   return action ? runAction(s, action, ctx) : done(s, Redraw.NONE);
@@ -181,6 +207,7 @@ export function runAction(s: ViewState, action: ActionName, ctx: ActionContext):
       if (!row) return done(s, Redraw.NONE);
       return done({ ...s, overlay: 'details', detailsKey: row.key, overlayScroll: 0 }, Redraw.OVERLAY);
     }
+    case 'kill': return openSignalMenu(s, ctx);
     case 'help': return done({ ...s, overlay: 'help', overlayScroll: 0 }, Redraw.OVERLAY);
     case 'suspend': return done(s, Redraw.NONE, [{ kind: 'suspend' }]);
     case 'quit': return done(s, Redraw.NONE, [{ kind: 'quit', code: 0 }]);
@@ -235,6 +262,44 @@ function overlayKey(s: ViewState, id: string, ctx: ActionContext): Outcome {
     return done({ ...s, overlayScroll: clamp(s.overlayScroll + step, 0, max) }, Redraw.OVERLAY);
   }
   return done({ ...s, overlay: 'none', overlayScroll: 0, detailsKey: null }, Redraw.ALL);
+}
+
+function refuse(s: ViewState, message: string): Outcome {
+  return done({ ...s, message, messageIsError: true }, Redraw.STATUS);
+}
+
+/** k / F9: the menu opens on the selected row, which is pinned (pid, start) until the signal is sent. */
+function openSignalMenu(s: ViewState, ctx: ActionContext): Outcome {
+  if (ctx.signalsDisabled) return refuse(s, ctx.signalsDisabled);
+  const row = s.focus === 'table' ? ctx.rows[s.selected] : undefined;
+  if (!row || row.pid === undefined || row.start === undefined) return refuse(s, 'select a process first');
+  if (row.state !== 'running') return refuse(s, `process ${row.pid} is not running: nothing to signal`);
+  const target: SignalTarget = { key: row.key, pid: row.pid, start: row.start, comm: row.comm ?? '', args: row.args ?? [] };
+  return done({ ...s, overlay: 'signalMenu', signalPick: 0, signalTarget: target }, Redraw.OVERLAY);
+}
+
+function closeSignal(s: ViewState, message: string): Outcome {
+  return done({ ...s, overlay: 'none', signalTarget: null, message, messageIsError: false }, Redraw.ALL);
+}
+
+function signalMenuKey(s: ViewState, id: string): Outcome {
+  const last = SIGNALS.length - 1;
+  const step = { up: -1, down: 1, home: -last, end: last, pageup: -last, pagedown: last }[id];
+  if (step !== undefined) return done({ ...s, signalPick: clamp(s.signalPick + step, 0, last) }, Redraw.OVERLAY);
+  if (id === 'enter') return done({ ...s, overlay: 'signalConfirm' }, Redraw.OVERLAY);
+  if (id === 'escape' || id === 'q' || id === 'k' || id === 'f9') return closeSignal(s, 'no signal sent');
+  return done(s, Redraw.NONE);
+}
+
+/** y or Enter sends; anything else cancels (a stray key must never kill). */
+function signalConfirmKey(s: ViewState, id: string): Outcome {
+  const target = s.signalTarget;
+  if (!target) return closeSignal(s, 'no signal sent');
+  if (id === 'y' || id === 'Y' || id === 'enter') {
+    const closed = { ...s, overlay: 'none' as const, signalTarget: null };
+    return done(closed, Redraw.ALL, [{ kind: 'signal', target, signal: SIGNALS[s.signalPick] }]);
+  }
+  return closeSignal(s, 'no signal sent');
 }
 
 function pickerKey(s: ViewState, id: string): Outcome {

@@ -1,6 +1,7 @@
 // Wires the session to the screen: keys → actions → effects, and one frame scheduler (≤ 10 fps) that
 // re-renders only when the model or the view state changed. Panes are pure text builders.
 
+import os from 'node:os';
 import path from 'node:path';
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
@@ -17,6 +18,7 @@ import { computeLayout, type Layout, type Rect } from './layout';
 import { renderTable } from './tablePane';
 import { renderPrompt } from './prompt';
 import { sortPickerBody } from './sortPicker';
+import { signalConfirmBody, signalMenuBody } from './signalMenu';
 import { renderSparks, type RateSource } from './sparklines';
 import { renderStatus } from './statusBar';
 import { openScreen, pickTerminal, restoreTerminal, suspendTerminal, terminalFailure, type TerminalIo } from './terminal';
@@ -57,6 +59,8 @@ export interface UiSession {
   reconcileNow?(): void;
   /** Counters written into a snapshot. */
   snapshotCounters?(): Record<string, number>;
+  /** A signal to exactly this process (never a reused pid): "sent" or why not. */
+  sendSignal?(target: { pid: number; start: number }, signal: number): string;
   on(event: 'change', listener: () => void): unknown;
   off(event: 'change', listener: () => void): unknown;
 }
@@ -70,6 +74,15 @@ export interface UiOptions {
   sort?: SortSpec;
   /** Terminal streams (default stdin/stdout); tests drive the UI through pipes. */
   io?: TerminalIo;
+  /** Launch mode: the command lifetop started (Ctrl-C goes to it first; the status bar says how it ended). */
+  command?: LaunchedView;
+}
+
+/** What the UI needs of a launched command. */
+export interface LaunchedView {
+  readonly pid: number;
+  readonly end: { status: number; code: number | null; signal: string | null } | null;
+  signal(sig: NodeJS.Signals): boolean;
 }
 
 const FRAME_MS = 100;
@@ -108,6 +121,7 @@ class App {
     private readonly snapshotDir: string,
     private readonly finish: (code: number) => void,
     initialSort?: SortSpec,
+    private readonly command?: LaunchedView,
   ) {
     if (initialSort) this.state = { ...this.state, sort: { ...initialSort } };
     if (session.units) this.state = { ...this.state, units: session.units };
@@ -194,12 +208,28 @@ class App {
       overlayLines: this.overlayLines,
       overlayPage: this.overlayPage,
       snapshotDir: this.snapshotDir,
+      ...(this.session.source.kind === 'replay' || !this.session.sendSignal
+        ? { signalsDisabled: 'signals are off in a replay: its processes are not this machine\'s now' } : {}),
+      commandRunning: this.command !== undefined && this.command.end === null,
     };
   }
 
   private perform(effect: Effect): void {
     if (effect.kind === 'quit') {
       this.finish(effect.code);
+    } else if (effect.kind === 'interrupt') {
+      this.command?.signal('SIGINT');
+    } else if (effect.kind === 'signal') {
+      const { target, signal } = effect;
+      const result = this.session.sendSignal?.(target, os.constants.signals[signal]) ?? 'not sent';
+      const who = `${target.pid} (${target.comm})`;
+      const text: Record<string, string> = {
+        sent: `${signal} sent to ${who}`,
+        gone: `${signal} not sent: ${who} has exited`,
+        reused: `${signal} not sent: pid ${target.pid} is another process now`,
+        permission: `${signal} not sent to ${who}: permission denied`,
+      };
+      this.message(text[result] ?? `${signal} not sent to ${who}: ${result}`, result !== 'sent');
     } else if (effect.kind === 'suspend') {
       suspendTerminal(); // returns after fg, having redrawn everything
     } else if (effect.kind === 'setUnits') {
@@ -290,9 +320,17 @@ class App {
     const info = {
       sourceKind: s.source.kind, filter: s.filter, counts: s.table.counts(),
       eventsPerSec: s.eventsPerSec(), loss: s.loss(), recovered: s.inferred?.recovered ?? 0, fault: s.fault ?? null,
-      caveat: s.caveat, now,
+      caveat: s.caveat, now, command: this.commandText(),
     };
     return renderStatus(info, this.state, this.layout.width, this.theme);
+  }
+
+  /** Launch mode: how the command stands, for the status bar. */
+  private commandText(): string | undefined {
+    const c = this.command;
+    if (!c) return undefined;
+    if (!c.end) return `command ${c.pid} running`;
+    return c.end.signal ? `command killed by ${c.end.signal} (status ${c.end.status})` : `command exited with code ${c.end.code}`;
   }
 
   private tableText(rows: ProcessRow[], now: number): string {
@@ -331,6 +369,8 @@ class App {
     const width = Math.min(this.layout.width, OVERLAY_MAX_WIDTH);
     if (s.overlay === 'help') return { title: 'lifetop keys', body: helpBody(), width };
     if (s.overlay === 'sortPicker') return { title: 'Sort by', body: sortPickerBody(s, this.theme), width: Math.min(width, 28) };
+    if (s.overlay === 'signalMenu') return { title: 'Send signal', body: signalMenuBody(s), width: Math.min(width, 34) };
+    if (s.overlay === 'signalConfirm') return { title: 'Confirm', body: signalConfirmBody(s, Math.min(width, 70) - 4), width: Math.min(width, 70) };
     if (s.overlay === 'details' && s.detailsKey) {
       const row = this.session.table.get(s.detailsKey) ?? this.frozen?.rows.find((r) => r.key === s.detailsKey);
       const chain = row ? this.session.table.parentChain(row.key) : [];
@@ -381,7 +421,7 @@ export async function runUi(session: UiSession, opts: UiOptions): Promise<number
         }
       };
       const snapshotDir = path.resolve(opts.snapshotDir ?? process.cwd());
-      const app = new App(session, screen, theme, snapshotDir, resolve, opts.sort);
+      const app = new App(session, screen, theme, snapshotDir, resolve, opts.sort, opts.command);
       onChange = () => app.markDirty();
       session.on('change', onChange);
       screen.on('keypress', guard((ch: string | undefined, key: KeyInfo | undefined) => app.onKey(ch, key)));

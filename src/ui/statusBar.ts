@@ -20,6 +20,8 @@ export interface StatusInfo {
   fault: string | null;
   caveat?: string;
   now: number;
+  /** Launch mode: how the command stands. */
+  command?: string;
 }
 
 function firstLine(info: StatusInfo): Segment[] {
@@ -55,6 +57,7 @@ function secondLine(info: StatusInfo, s: ViewState, theme: Theme): Segment[] {
   if (s.tree) segs.push({ text: '  tree' });
   if (info.fault) segs.push({ text: '  ' }, { text: info.fault, style: 'error' });
   if (s.message) segs.push({ text: '  ' }, { text: s.message, style: s.messageIsError ? 'error' : 'message' });
+  if (info.command) segs.push({ text: '  ' }, { text: info.command, style: 'key' });
   if (info.caveat) segs.push({ text: '  ' }, { text: info.caveat, style: 'lost' });
   return segs;
 }

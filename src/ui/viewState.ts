@@ -4,7 +4,7 @@
 import type { SortSpec, ViewOptions } from '../model/processTable';
 
 export type Focus = 'table' | 'log';
-export type Overlay = 'none' | 'help' | 'details' | 'sortPicker';
+export type Overlay = 'none' | 'help' | 'details' | 'sortPicker' | 'signalMenu' | 'signalConfirm';
 export type PromptKind = 'filter' | 'search' | 'snapshot' | 'unit';
 
 export interface PromptState {
@@ -12,6 +12,11 @@ export interface PromptState {
   text: string;
   /** Last validation error, shown inside the prompt until the user edits. */
   error: string;
+}
+
+/** The process a signal menu was opened on, pinned: the table may move, the target does not. */
+export interface SignalTarget {
+  key: string; pid: number; start: number; comm: string; args: string[];
 }
 
 export interface ViewState {
@@ -40,6 +45,11 @@ export interface ViewState {
   patternsBeforeAll: string[] | null;
   /** Unit patterns shown (--unit, the `u` prompt); null: every unit. */
   units: string[] | null;
+  /** The signal menu's highlighted entry (index into SIGNALS) and its pinned target. */
+  signalPick: number;
+  signalTarget: SignalTarget | null;
+  /** Launch mode: Ctrl-C was passed on to COMMAND once; the next one quits. */
+  interruptSent: boolean;
 }
 
 export function initialViewState(): ViewState {
@@ -63,6 +73,9 @@ export function initialViewState(): ViewState {
     messageIsError: false,
     patternsBeforeAll: null,
     units: null,
+    signalPick: 0,
+    signalTarget: null,
+    interruptSent: false,
   };
 }
 
