@@ -10,19 +10,15 @@ import { NS_PER_TICK, type StreamRecord } from '../../src/core/types';
 import { BpfSource } from '../../src/source/bpf';
 import { readStat } from '../../src/source/procfs';
 import { bpfUnavailable, run, skipReason } from '../support/lifetop';
+import { exited, LAST_PID, spawnAtPid } from '../support/workload';
 
-const LAST_PID = '/proc/sys/kernel/ns_last_pid';
 const skip = skipReason(bpfUnavailable() ?? (fs.existsSync(LAST_PID) ? null : 'no /proc/sys/kernel/ns_last_pid (CONFIG_CHECKPOINT_RESTORE)'));
 
-/** Runs `cmd` as pid `pid` (other processes may take it first: try again, a bounded number of times). */
+/** Runs `cmd` to its end as pid `pid`. */
 async function runAs(pid: number, cmd: string, args: string[]): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    fs.writeFileSync(LAST_PID, String(pid - 1));
-    const child = spawn(cmd, args, { stdio: 'ignore' });
-    await new Promise((resolve) => child.on('exit', resolve));
-    if (child.pid === pid) return pid;
-  }
-  throw new Error(`could not get pid ${pid} for ${cmd}`);
+  const child = await spawnAtPid(pid, cmd, args);
+  await exited(child);
+  return child.pid!;
 }
 
 describe.skipIf(skip)('pid reuse', () => {

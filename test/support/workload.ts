@@ -55,3 +55,20 @@ export function procState(pid: number): string | null {
     return null;
   }
 }
+
+export const LAST_PID = '/proc/sys/kernel/ns_last_pid';
+
+/**
+ * Starts `cmd` as pid `pid` for real: ns_last_pid steers the next fork onto it (other processes may
+ * take it first: tried again, a bounded number of times). Resolves with the child that got it.
+ */
+export async function spawnAtPid(pid: number, cmd: string, args: string[]): Promise<ChildProcess> {
+  for (let i = 0; i < 50; i++) {
+    fs.writeFileSync(LAST_PID, String(pid - 1));
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    if (child.pid === pid) return child;
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  throw new Error(`could not get pid ${pid} for ${cmd}`);
+}

@@ -80,3 +80,27 @@ describe('parseCli', () => {
     expect(parseCli(['--version'], env).mode).toBe('version');
   });
 });
+
+describe('launch mode (-- COMMAND)', () => {
+  it('takes everything after -- as the command, its options untouched', () => {
+    const o = parseCli(['--json', '--', 'python3', '-f', 'x', '--json', '--'], env);
+    expect(o).toMatchObject({ mode: 'json', command: ['python3', '-f', 'x', '--json', '--'], asRoot: false, filterGiven: false });
+    expect(parseCli(['--as-root', '--', 'id'], env)).toMatchObject({ mode: 'ui', command: ['id'], asRoot: true });
+    // A snapshot of a launched command is taken when it ends: no default collection time.
+    expect(parseCli(['--snapshot', 'a.json', '--', 'true'], env).durationSec).toBeUndefined();
+    expect(parseCli(['-f', 'sh', '--', 'true'], env)).toMatchObject({ filterGiven: true, filterText: 'sh' });
+    expect(parseCli(['--json'], env).command).toBeUndefined();
+  });
+
+  it.each([
+    [['--'], /-- needs a command to run/],
+    [['--', ''], /-- needs a command to run/],
+    [['--replay', 'r.ndjson', '--', 'true'], /--replay and -- COMMAND cannot be combined/],
+    [['--pid', '1', '--', 'true'], /--pid and -- COMMAND cannot be combined/],
+    [['--source', 'proc', '--', 'true'], /--source and -- COMMAND cannot be combined/],
+    [['--no-children', '--', 'true'], /--no-children and -- COMMAND cannot be combined/],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseCli(argv as string[], env)).toThrow(UsageError);
+    expect(() => parseCli(argv as string[], env)).toThrow(message);
+  });
+});

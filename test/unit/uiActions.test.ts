@@ -4,7 +4,7 @@ import { format } from 'date-fns';
 import { describe, expect, it } from 'vitest';
 import { SORT_COLUMNS } from '../../src/model/processTable';
 import {
-  actionForKey, handleKey, helpEntries, KEY_TABLE, keyId, keyLabel, Redraw, type ActionContext, type Outcome,
+  actionForKey, handleKey, helpEntries, KEY_TABLE, keyId, keyLabel, Redraw, SIGNALS, type ActionContext, type Outcome,
 } from '../../src/ui/actions';
 import { ensureVisible, initialViewState, syncSelection, type ViewState } from '../../src/ui/viewState';
 
@@ -308,5 +308,56 @@ describe('selection follows rows', () => {
     expect(ensureVisible(0, 100, 20, 10)).toBe(0);
     expect(ensureVisible(19, 0, 20, 10)).toBe(10);
     expect(ensureVisible(5, 3, 4, 10)).toBe(0);
+  });
+});
+
+describe('signal menu (k, F9)', () => {
+  const proc = (key: string, state: string) => ({ key, pid: Number(key.split(':')[0]), start: 5e9, comm: 'python3', args: ['python3', 'x.py'], state });
+  const rows = [proc('1000:1', 'running'), proc('1001:1', 'exited')];
+
+  it('opens on the selected running row with SIGTERM preselected, pinned whatever the table does', () => {
+    for (const key of ['k', 'f9']) {
+      const out = press(initialViewState(), [key], ctx({ rows }));
+      expect(out.state.overlay).toBe('signalMenu');
+      expect(out.state.signalPick).toBe(0);
+      expect(SIGNALS[out.state.signalPick]).toBe('SIGTERM');
+      expect(out.state.signalTarget).toEqual({ key: '1000:1', pid: 1000, start: 5e9, comm: 'python3', args: ['python3', 'x.py'] });
+    }
+    // The rows change under the open menu: the target does not.
+    const moved = press(press(initialViewState(), ['k'], ctx({ rows })).state, ['down', 'down', 'enter', 'y'], ctx({ rows: rows.slice(1) }));
+    expect(moved.effects).toEqual([{ kind: 'signal', target: expect.objectContaining({ pid: 1000 }), signal: 'SIGHUP' }]);
+  });
+
+  it('walks the menu, then sends only on y or Enter at the confirmation', () => {
+    const s = press(initialViewState(), ['k', 'down', 'down', 'down', 'enter'], ctx({ rows }));
+    expect(s.state.overlay).toBe('signalConfirm');
+    expect(SIGNALS[s.state.signalPick]).toBe('SIGKILL');
+    expect(press(s.state, ['y'], ctx({ rows })).effects).toEqual([{ kind: 'signal', target: expect.objectContaining({ pid: 1000 }), signal: 'SIGKILL' }]);
+    expect(press(s.state, ['enter'], ctx({ rows })).effects).toHaveLength(1);
+    for (const other of ['n', 'escape', 'q', ' ']) {
+      const cancelled = press(s.state, [other], ctx({ rows }));
+      expect(cancelled.effects).toEqual([]);
+      expect(cancelled.state).toMatchObject({ overlay: 'none', signalTarget: null, message: 'no signal sent' });
+    }
+    expect(press(initialViewState(), ['k', 'escape'], ctx({ rows })).state).toMatchObject({ overlay: 'none', signalTarget: null });
+  });
+
+  it('refuses rows that are not running, a replay, and an empty table', () => {
+    const exited = press(initialViewState(), ['down', 'k'], ctx({ rows }));
+    expect(exited.state).toMatchObject({ overlay: 'none', messageIsError: true, message: 'process 1001 is not running: nothing to signal' });
+    const replay = press(initialViewState(), ['k'], ctx({ rows, signalsDisabled: 'signals are off in a replay' }));
+    expect(replay.state).toMatchObject({ overlay: 'none', message: 'signals are off in a replay' });
+    expect(press(initialViewState(), ['k'], ctx({ rows: [] })).state).toMatchObject({ overlay: 'none', message: 'select a process first' });
+  });
+});
+
+describe('Ctrl-C in launch mode', () => {
+  it('goes to the command first, then quits', () => {
+    const first = press(initialViewState(), ['C-c'], ctx({ commandRunning: true }));
+    expect(first.effects).toEqual([{ kind: 'interrupt' }]);
+    expect(first.state.message).toMatch(/SIGINT to the command/);
+    expect(press(first.state, ['C-c'], ctx({ commandRunning: true })).effects).toEqual([{ kind: 'quit', code: 0 }]);
+    // Once the command has ended, Ctrl-C quits at once.
+    expect(press(initialViewState(), ['C-c'], ctx({ commandRunning: false })).effects).toEqual([{ kind: 'quit', code: 0 }]);
   });
 });
