@@ -61,6 +61,7 @@ test-tui: all
 bench: all
 	@bench/overhead.sh
 	@node bench/table.js
+	@node bench/chart.js
 
 clean:
 	rm -rf build dist build.log

@@ -7,7 +7,7 @@
 const path = require('node:path');
 const dist = path.join(__dirname, '..', 'dist');
 const { ProcessTable } = require(path.join(dist, 'model/processTable.js'));
-const { renderTable } = require(path.join(dist, 'ui/processTable.js'));
+const { renderTable } = require(path.join(dist, 'ui/tablePane.js'));
 const { makeTheme } = require(path.join(dist, 'ui/theme.js'));
 
 const BOOT = Date.UTC(2026, 0, 1);

@@ -20,6 +20,8 @@ import type { Recorder } from './source/replay';
 import { signalProcess } from './source/signal';
 
 const TICK_MS = 100;
+/** Seconds of rate history kept for the chart view (the sparklines show the last 120). */
+const HISTORY_SEC = 600;
 const SAMPLE_MS = 1000;
 const RECONCILE_MS = 3000;
 /**
@@ -67,6 +69,7 @@ export type Loss = Record<LossStage, number>;
 export class Session extends EventEmitter {
   readonly table: ProcessTable;
   readonly rates = new Rates(120);
+  readonly history = new Rates(HISTORY_SEC);
   readonly log = new EventLog(2000);
   filter: FilterSpec;
   /** false while the source's own filter (a recording's) stands: nothing narrows it here. */
@@ -355,7 +358,9 @@ export class Session extends EventEmitter {
 
   private sample(): void {
     const now = this.now();
-    this.rates.push(this.counters(), now);
+    const counters = this.counters();
+    this.rates.push(counters, now);
+    this.history.push(counters, now);
     if (this.live) {
       this.table.updateStats(this.sampler.sample(this.table.running(), now));
       const fault = this.source.fault?.() ?? null;

@@ -10,6 +10,8 @@ export class Rates {
   private readonly points = new Map<SeriesName, number[]>(SERIES_NAMES.map((name) => [name, []]));
   private last: Counters | null = null;
   private lastAt = 0;
+  /** Grows with every point added: views redraw only when it moved. */
+  version = 0;
 
   constructor(private readonly windowSec = 120) {}
 
@@ -21,6 +23,7 @@ export class Rates {
     this.last = { ...c };
     this.lastAt = now;
     if (!prev) return; // the first sample is only the baseline
+    this.version++;
     for (const [name, series] of this.points) {
       const delta = c[name] - prev[name];
       // A counter going backwards means the source restarted: its new value is the new baseline.

@@ -16,7 +16,7 @@ export const Redraw = {
 export type ActionName =
   | 'filterPrompt' | 'unitPrompt' | 'searchPrompt' | 'toggleAll' | 'toggleChildren' | 'sortPrev' | 'sortNext'
   | 'sortPicker' | 'reverse' | 'pause' | 'toggleExited' | 'toggleTree' | 'snapshotPrompt'
-  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'switchFocus' | 'details' | 'kill' | 'help' | 'suspend' | 'quit';
+  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'switchFocus' | 'details' | 'kill' | 'chart' | 'help' | 'suspend' | 'quit';
 
 /** The signal menu, in order; TERM first and preselected, as htop's. */
 export const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGSTOP', 'SIGCONT'] as const;
@@ -53,6 +53,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { keys: ['tab'], action: 'switchFocus', help: 'switch focus: table / event log', hint: 'focus' },
   { keys: ['enter'], action: 'details', help: 'details of the selected process', hint: 'details' },
   { keys: ['k', 'f9'], action: 'kill', help: 'send a signal to the selected process (after a confirmation; never to a reused pid)', hint: 'kill' },
+  { keys: ['g'], action: 'chart', help: 'rate history: forks/execs/exits per second over 10 minutes (g or Esc: back)', hint: 'graph' },
   { keys: ['?', 'f1'], action: 'help', help: 'this help', hint: 'help' },
   { keys: ['C-z'], action: 'suspend', help: 'suspend to the shell (fg resumes)' },
   { keys: ['q', 'f10', 'C-c'], action: 'quit', help: 'quit', hint: 'quit' },
@@ -169,6 +170,7 @@ export function handleKey(s: ViewState, id: string, ch: string | undefined, ctx:
   if (s.overlay === 'signalMenu') return signalMenuKey(s, id);
   if (s.overlay === 'signalConfirm') return signalConfirmKey(s, id);
   if (s.overlay !== 'none') return overlayKey(s, id, ctx);
+  if (s.chart && id === 'escape') return done({ ...s, chart: false }, Redraw.ALL);
   const action = actionForKey(id);
   return action ? runAction(s, action, ctx) : done(s, Redraw.NONE);
 }
@@ -208,6 +210,7 @@ export function runAction(s: ViewState, action: ActionName, ctx: ActionContext):
       return done({ ...s, overlay: 'details', detailsKey: row.key, overlayScroll: 0 }, Redraw.OVERLAY);
     }
     case 'kill': return openSignalMenu(s, ctx);
+    case 'chart': return done({ ...s, chart: !s.chart }, Redraw.ALL);
     case 'help': return done({ ...s, overlay: 'help', overlayScroll: 0 }, Redraw.OVERLAY);
     case 'suspend': return done(s, Redraw.NONE, [{ kind: 'suspend' }]);
     case 'quit': return done(s, Redraw.NONE, [{ kind: 'quit', code: 0 }]);

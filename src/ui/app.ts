@@ -20,6 +20,7 @@ import { renderPrompt } from './prompt';
 import { sortPickerBody } from './sortPicker';
 import { signalConfirmBody, signalMenuBody } from './signalMenu';
 import { renderSparks, type RateSource } from './sparklines';
+import { ChartView } from './chartPane';
 import { renderStatus } from './statusBar';
 import { openScreen, pickTerminal, restoreTerminal, suspendTerminal, terminalFailure, type TerminalIo } from './terminal';
 import { frame, type Segment } from './text';
@@ -39,6 +40,8 @@ export interface UiSession {
     readonly version: number;
   };
   readonly rates: RateSource;
+  /** Rates over the last 10 minutes, for the chart view (g); the sparklines' rates when absent. */
+  readonly history?: RateSource;
   readonly log: { entries(): StreamRecord[]; readonly version: number };
   readonly filter: FilterSpec;
   readonly caveat?: string;
@@ -113,6 +116,9 @@ class App {
   private lastSecond = 0;
   private seenLogVersion = -1;
   private seenTableVersion = -1;
+  private chart: ChartView | null = null;
+  /** The chart view was shown at the last layout. */
+  private chartPlaced = false;
 
   constructor(
     private readonly session: UiSession,
@@ -171,10 +177,19 @@ class App {
     };
     const l = this.layout;
     place(this.boxes.status, l.status);
-    place(this.boxes.sparks, l.sparks);
-    place(this.boxes.table, l.table);
-    place(this.boxes.log, l.log);
+    const chart = this.state.chart;
+    place(this.boxes.sparks, chart ? null : l.sparks);
+    place(this.boxes.table, chart ? null : l.table);
+    place(this.boxes.log, chart ? null : l.log);
     place(this.boxes.hint, l.hint);
+    this.chartPlaced = chart;
+    if (chart) {
+      // The chart takes every line between the status bar and the hint line.
+      const top = l.status.top + l.status.height;
+      (this.chart ??= new ChartView(this.screen, this.theme)).place({ top, left: 0, width: l.width, height: Math.max(2, l.hint.top - top) });
+    } else {
+      this.chart?.hide();
+    }
     if (!l.log && this.state.focus === 'log') this.state = { ...this.state, focus: 'table', logScroll: 0 };
   }
 
@@ -187,6 +202,7 @@ class App {
     const before = syncSelection(this.state, ctx.rows, ctx.tablePage);
     const out = handleKey(before, id, ch, ctx);
     this.state = out.state;
+    if (out.state.chart !== this.chartPlaced) this.applyLayout();
     if (out.redraw !== Redraw.NONE || viewOptionsChanged(before, out.state)) this.dirty = true;
     if (!out.state.paused) this.frozen = null;
     else if (!before.paused || viewOptionsChanged(before, out.state)) this.frozen = this.capture(now);
@@ -306,9 +322,13 @@ class App {
     const l = this.layout;
     this.state = syncSelection(this.state, rows, Math.max(1, l.table.height - 1));
     this.boxes.status.setContent(this.statusText(now));
-    if (l.sparks) this.boxes.sparks.setContent(renderSparks(this.session.rates, l.width, l.sparks.height, this.theme));
-    this.boxes.table.setContent(this.tableText(rows, this.frozen?.now ?? now));
-    if (l.log) this.boxes.log.setContent(this.logText());
+    if (this.state.chart) {
+      this.chart!.show(this.session.history ?? this.session.rates);
+    } else {
+      if (l.sparks) this.boxes.sparks.setContent(renderSparks(this.session.rates, l.width, l.sparks.height, this.theme));
+      this.boxes.table.setContent(this.tableText(rows, this.frozen?.now ?? now));
+      if (l.log) this.boxes.log.setContent(this.logText());
+    }
     this.boxes.hint.setContent(renderHint(l.width, this.theme));
     this.renderPromptBox();
     this.renderOverlay(now);

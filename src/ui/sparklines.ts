@@ -9,6 +9,8 @@ export type RateName = 'forks' | 'execs' | 'exits' | 'tracedForks' | 'tracedExec
 
 /** What the pane reads from the model's Rates. */
 export interface RateSource {
+  /** Grows when points are added (absent: always redraw). */
+  readonly version?: number;
   series(name: RateName): number[];
   stats(name: RateName): { current: number; peak: number; avg: number };
 }

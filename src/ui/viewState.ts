@@ -48,6 +48,8 @@ export interface ViewState {
   /** The signal menu's highlighted entry (index into SIGNALS) and its pinned target. */
   signalPick: number;
   signalTarget: SignalTarget | null;
+  /** The rate-history chart (g) replaces the sparklines, table and log. */
+  chart: boolean;
   /** Launch mode: Ctrl-C was passed on to COMMAND once; the next one quits. */
   interruptSent: boolean;
 }
@@ -76,6 +78,7 @@ export function initialViewState(): ViewState {
     signalPick: 0,
     signalTarget: null,
     interruptSent: false,
+    chart: false,
   };
 }
 

@@ -11,16 +11,13 @@ import { renderSparks, sparkline, type RateName, type RateSource } from '../../s
 import { renderStatus, type StatusInfo } from '../../src/ui/statusBar';
 import { frame, line } from '../../src/ui/text';
 import { makeTheme } from '../../src/ui/theme';
+import { plain } from '../support/tags';
 import { initialViewState } from '../../src/ui/viewState';
 
 const color = makeTheme({ color: true, ascii: false });
 const mono = makeTheme({ color: false, ascii: true });
 const NOW = new Date(2024, 4, 17, 12, 0, 0).getTime();
 
-/** What the terminal shows: tags removed, escaped braces restored. */
-function plain(tagged: string): string {
-  return tagged.replace(/\{(\/?[\w-]+)\}/g, (_, t: string) => (t === 'open' ? '{' : t === 'close' ? '}' : ''));
-}
 const lines = (tagged: string): string[] => plain(tagged).split('\n');
 
 function row(over: Partial<ProcessRow> = {}): ProcessRow {
