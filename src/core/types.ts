@@ -209,6 +209,9 @@ export interface ProcessRow {
   startedAt: number;
   /** Epoch ms when the row entered the table (the UI highlights new rows). */
   firstSeenAt: number;
+  /** Execs seen of this process (an exec in place adds one), and the time of the last (epoch ms; 0: none seen). */
+  execs: number;
+  lastExecAt: number;
   state: RowState;
   /** null while running, for lost rows, and when the source cannot know the status (/proc polling). */
   exitCode: number | null; signal: number | null; coreDumped: boolean;

@@ -104,6 +104,11 @@ export class ProcessTable {
     return this.viewer.view(this.rows.values(), this.changes, opts, now);
   }
 
+  /** Rows the last view folded away (ViewOptions.fold). */
+  folded(): number {
+    return this.viewer.folded();
+  }
+
   /** The row itself first, then its parent, up to the oldest known ancestor (for the details popup). */
   parentChain(key: string): ProcessRow[] {
     const chain: ProcessRow[] = [];
@@ -125,12 +130,17 @@ export class ProcessTable {
     const key = processKey(ev.pid, ev.start);
     const row = this.rows.get(key);
     if (!row) {
-      this.insert(this.newRow(key, ev, now, { seeded: ev.seeded === true, recovered: ev.recovered === true }));
+      const fresh = this.newRow(key, ev, now, { seeded: ev.seeded === true, recovered: ev.recovered === true });
+      fresh.execs = 1;
+      fresh.lastExecAt = ev.time;
+      this.insert(fresh);
       return;
     }
     // A late /proc seed knows less than the kernel events that already described this process.
     if ((ev.seeded || ev.recovered) && row.args.length > 0) return;
     // Exec in place: same process, new image. An exited row stays exited (its exit came first).
+    row.execs++;
+    row.lastExecAt = Math.max(row.lastExecAt, ev.time);
     row.ppid = ev.ppid;
     row.uid = ev.uid;
     row.user = this.user(ev.uid);
@@ -202,7 +212,7 @@ export class ProcessTable {
     const row: ProcessRow = {
       key, pid: src.pid, ppid: src.ppid, uid: src.uid, user: this.user(src.uid), comm: src.comm,
       filename: src.filename, args: src.args, argsTruncated: src.argsTruncated, label: '',
-      start: src.start, startedAt: src.startedAt, firstSeenAt: now, state: 'running',
+      start: src.start, startedAt: src.startedAt, firstSeenAt: now, execs: 0, lastExecAt: 0, state: 'running',
       exitCode: null, signal: null, coreDumped: false, exitedAt: null, lifetimeMs: null,
       cpuPct: null, rssKb: null, seeded: opts.seeded === true, recovered: opts.recovered === true,
       exitFromProc: false, killedBy: null, oomRssKb: null, cgroupId: src.cgroupId,

@@ -13,7 +13,14 @@ export interface ViewOptions {
   sort: SortSpec; query: string; showExited: boolean; tree?: boolean;
   /** Unit patterns (core/filter parseUnitFilter): only rows whose unit matches; null/absent: all. */
   units?: string[] | null;
+  /** Hide the noise of start-up: shim helpers and `sh -c` wrappers (see foldedAway). */
+  fold?: boolean;
 }
+
+/** Shells whose `-c` wrappers fold away when they only run one process. */
+const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh']);
+/** How far up a helper's parents are searched for the process whose start-up it served. */
+const FOLD_DEPTH = 12;
 
 /**
  * STATE order: running, lost, then ended rows grouped by why (ok, code, signal, core, oom), each
@@ -34,7 +41,7 @@ export function treeDepth(row: ProcessRow): number {
 }
 
 export class RowViews {
-  private last: { version: number; question: string; rows: ProcessRow[] } | null = null;
+  private last: { version: number; question: string; rows: ProcessRow[]; folded: number } | null = null;
   private readonly searchText = new WeakMap<ProcessRow, {
     comm: string; args: string[]; label: string; ended: string; killedBy: KilledBy | null; text: string;
   }>();
@@ -49,25 +56,62 @@ export class RowViews {
   view(rows: Iterable<ProcessRow>, version: number, opts: ViewOptions, now: number): ProcessRow[] {
     const second = opts.sort.column === 'age' ? Math.floor(now / 1000) : 0;
     const question = JSON.stringify([opts.sort.column, opts.sort.descending, opts.query, opts.showExited, !!opts.tree, second,
-      opts.units ?? null]);
+      opts.units ?? null, !!opts.fold]);
     if (this.last?.version === version && this.last.question === question) return this.last.rows.slice();
-    const shown = this.compute(rows, opts, now);
-    this.last = { version, question, rows: shown };
+    const { shown, folded } = this.compute(rows, opts, now);
+    this.last = { version, question, rows: shown, folded };
     return shown.slice();
   }
 
-  private compute(rows: Iterable<ProcessRow>, opts: ViewOptions, now: number): ProcessRow[] {
+  /** Rows the last view folded away (0 unless it folded). */
+  folded(): number {
+    return this.last?.folded ?? 0;
+  }
+
+  private compute(rows: Iterable<ProcessRow>, opts: ViewOptions, now: number): { shown: ProcessRow[]; folded: number } {
     const query = opts.query.toLowerCase();
     const units = opts.units ?? null;
     const picked: ProcessRow[] = [];
-    for (const row of rows) {
+    const all = opts.fold ? [...rows] : rows;
+    const away = opts.fold ? this.foldedAway(all as ProcessRow[]) : null;
+    for (const row of all) {
+      if (away?.has(row)) continue;
       if (!opts.showExited && row.state !== 'running') continue;
       if (query !== '' && !this.haystack(row).includes(query)) continue;
       if (units && !matchUnit(units, row.unit)) continue;
       picked.push(row);
     }
     const sorted = sortRows(picked, opts.sort, now);
-    return opts.tree ? this.treeOrder(sorted) : sorted;
+    return { shown: opts.tree ? this.treeOrder(sorted) : sorted, folded: away?.size ?? 0 };
+  }
+
+  /**
+   * The noise of start-up that folding hides (the table keeps every row):
+   * - helpers: processes that ended before an ancestor's last exec, when that ancestor exec'd more
+   *   than once: the pyenv shim's bash, readlink and pyenv-* children, resolved before the real
+   *   interpreter was exec'd in the same process;
+   * - wrappers: `sh -c` shells that run exactly one child (the child stands in their place).
+   */
+  private foldedAway(rows: ProcessRow[]): Set<ProcessRow> {
+    const away = new Set<ProcessRow>();
+    const children = new Map<ProcessRow, number>();
+    for (const row of rows) {
+      const p = this.parentOf(row);
+      if (p) children.set(p, (children.get(p) ?? 0) + 1);
+    }
+    for (const row of rows) {
+      if (row.exitedAt !== null && this.servedStartUp(row, row.exitedAt)) away.add(row);
+      else if (SHELLS.has(row.comm) && row.args[1] === '-c' && children.get(row) === 1) away.add(row);
+    }
+    return away;
+  }
+
+  private servedStartUp(row: ProcessRow, endedAt: number): boolean {
+    let p = this.parentOf(row);
+    for (let depth = 0; p && depth < FOLD_DEPTH; depth++, p = this.parentOf(p)) {
+      if (p.execs > 1 && endedAt <= p.lastExecAt) return true;
+    }
+    return false;
   }
 
   /** Depth-first by parent, siblings in sort order; typed arrays keep it cheap at 50 000 rows. */

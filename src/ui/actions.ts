@@ -16,7 +16,7 @@ export const Redraw = {
 export type ActionName =
   | 'filterPrompt' | 'unitPrompt' | 'searchPrompt' | 'toggleAll' | 'toggleChildren' | 'sortPrev' | 'sortNext'
   | 'sortPicker' | 'reverse' | 'pause' | 'toggleExited' | 'toggleTree' | 'snapshotPrompt'
-  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'switchFocus' | 'details' | 'kill' | 'chart' | 'help' | 'suspend' | 'quit';
+  | 'up' | 'down' | 'pageUp' | 'pageDown' | 'home' | 'end' | 'switchFocus' | 'details' | 'kill' | 'chart' | 'fold' | 'help' | 'suspend' | 'quit';
 
 /** The signal menu, in order; TERM first and preselected, as htop's. */
 export const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGSTOP', 'SIGCONT'] as const;
@@ -43,6 +43,7 @@ export const KEY_TABLE: readonly KeyBinding[] = [
   { keys: [' ', 'p'], action: 'pause', help: 'pause the display (collection continues)', hint: 'pause' },
   { keys: ['x'], action: 'toggleExited', help: 'show / hide exited processes' },
   { keys: ['t'], action: 'toggleTree', help: 'tree view by parent' },
+  { keys: ['z'], action: 'fold', help: 'fold noise on/off: start-up helpers (pyenv shims) and sh -c wrappers, repeated log lines as xN' },
   { keys: ['w'], action: 'snapshotPrompt', help: 'save the table as shown (.json .csv .txt)', hint: 'save' },
   { keys: ['up'], action: 'up', help: 'move / scroll (table or log, whichever has focus)' },
   { keys: ['down'], action: 'down', help: 'move / scroll (table or log, whichever has focus)' },
@@ -211,6 +212,11 @@ export function runAction(s: ViewState, action: ActionName, ctx: ActionContext):
     }
     case 'kill': return openSignalMenu(s, ctx);
     case 'chart': return done({ ...s, chart: !s.chart }, Redraw.ALL);
+    case 'fold': {
+      const fold = !s.fold;
+      const msg = fold ? 'folding start-up helpers and repeats (z: show all)' : 'showing every process and event (z: fold)';
+      return done({ ...s, fold, logScroll: 0, message: msg, messageIsError: false }, Redraw.ALL);
+    }
     case 'help': return done({ ...s, overlay: 'help', overlayScroll: 0 }, Redraw.OVERLAY);
     case 'suspend': return done(s, Redraw.NONE, [{ kind: 'suspend' }]);
     case 'quit': return done(s, Redraw.NONE, [{ kind: 'quit', code: 0 }]);

@@ -8,11 +8,11 @@ import type { Widgets } from 'blessed';
 import type { FilterSpec, LossStage, SourceKind, StreamRecord } from '../core/types';
 import type { ProcessRow, SortSpec, ViewOptions } from '../model/processTable';
 import { treeDepth } from '../model/tableView';
-import { formatFilter } from '../core/filter';
+import { describeFilter, formatFilter } from '../core/filter';
 import { writeSnapshot } from '../output/snapshot';
 import { errorLine, handleKey, keyId, Redraw, type ActionContext, type Effect, type KeyInfo } from './actions';
 import { detailsBody } from './details';
-import { renderLog } from './logPane';
+import { collapseRuns, renderLog, type LogLine } from './logPane';
 import { helpBody, renderHint } from './help';
 import { computeLayout, type Layout, type Rect } from './layout';
 import { renderTable } from './tablePane';
@@ -36,6 +36,8 @@ export interface UiSession {
     view(opts: ViewOptions, now: number): ProcessRow[];
     get(key: string): ProcessRow | undefined;
     parentChain(key: string): ProcessRow[];
+    /** Rows the last view folded away. */
+    folded?(): number;
     counts(): { running: number; exited: number; lost: number; total: number };
     readonly version: number;
   };
@@ -117,6 +119,7 @@ class App {
   private seenLogVersion = -1;
   private seenTableVersion = -1;
   private chart: ChartView | null = null;
+  private logCache: { key: string; lines: LogLine[] } | null = null;
   /** The chart view was shown at the last layout. */
   private chartPlaced = false;
 
@@ -213,7 +216,7 @@ class App {
 
   private context(now: number): ActionContext {
     const l = this.layout;
-    const log = this.frozen?.log ?? this.session.log.entries();
+    const log = this.logEntries();
     return {
       now: Date.now(), // only names the snapshot file: wall clock
       filter: this.session.filter,
@@ -264,7 +267,8 @@ class App {
   private snapshot(target: string): void {
     if (!this.frozen) this.session.reconcileNow?.(); // a paused screen is written as shown
     const now = this.modelNow();
-    const rows = this.displayedRows(now);
+    // Folding only changes what is shown: a saved table holds every process.
+    const rows = this.frozen ? this.frozen.rows : this.session.table.view({ ...viewOptions(this.state), fold: false }, now);
     const meta = {
       takenAt: now, filter: formatFilter(this.session.filter.patterns), sort: this.state.sort,
       counters: this.session.snapshotCounters?.(),
@@ -340,7 +344,7 @@ class App {
     const info = {
       sourceKind: s.source.kind, filter: s.filter, counts: s.table.counts(),
       eventsPerSec: s.eventsPerSec(), loss: s.loss(), recovered: s.inferred?.recovered ?? 0, fault: s.fault ?? null,
-      caveat: s.caveat, now, command: this.commandText(),
+      caveat: s.caveat, now, command: this.commandText(), folded: this.frozen || !this.state.fold ? 0 : s.table.folded?.() ?? 0,
     };
     return renderStatus(info, this.state, this.layout.width, this.theme);
   }
@@ -355,7 +359,7 @@ class App {
 
   private tableText(rows: ProcessRow[], now: number): string {
     const s = this.state;
-    const pattern = formatFilter(this.session.filter.patterns);
+    const pattern = describeFilter(this.session.filter);
     const units = s.units ? ` in units ${formatFilter(s.units)}` : '';
     const emptyText = s.query ? `no rows match "${s.query}"` : `no processes matching ${pattern}${units} yet`;
     const frozen = this.frozen;
@@ -364,9 +368,17 @@ class App {
     return renderTable(rows, view, this.layout.width, this.layout.table.height, this.theme, now);
   }
 
+  /** The log as shown: repeats collapsed (cached per log version) while folding. */
+  private logEntries(): readonly LogLine[] {
+    const entries = this.frozen?.log ?? this.session.log.entries();
+    const key = `${this.frozen ? 'frozen' : this.session.log.version}:${this.state.fold}`;
+    if (this.logCache?.key !== key) this.logCache = { key, lines: this.state.fold ? collapseRuns(entries) : entries.map((ev) => ({ ev, count: 1 })) };
+    return this.logCache.lines;
+  }
+
   private logText(): string {
     const l = this.layout.log!;
-    const entries = this.frozen?.log ?? this.session.log.entries();
+    const entries = this.logEntries();
     return renderLog(entries, this.state.logScroll, l.width, l.height, this.state.focus === 'log', this.theme);
   }
 

@@ -33,12 +33,62 @@ const LOST_WHAT = {
   traced_map: 'processes not followed (traced set full)',
 } as const;
 
+/** A log line: the newest event of a run of identical ones, and how many the run holds. */
+export interface LogLine {
+  ev: StreamRecord;
+  /** Folded: the exit that came right after this exec, shown on its line. */
+  exit?: StreamRecord;
+  count: number;
+}
+
+/** What makes two events the same line when folded: what ran and how it ended, not pids or times. */
+function sameness(ev: StreamRecord): string {
+  switch (ev.type) {
+    case 'exec': return `exec\0${ev.comm}\0${ev.args.join('\0')}`;
+    case 'exit': return `exit\0${ev.comm}\0${reasonText(endingOfEvent(ev))}`;
+    case 'fork': return `fork\0${ev.comm}`;
+    case 'lost': return `lost\0${ev.stage}\0${ev.time}`; // every loss stays a line of its own
+  }
+}
+
+const keyOf = (ev: StreamRecord): string => (ev.type === 'lost' ? '' : `${ev.pid}:${ev.start}`);
+
+/**
+ * exectop's folding, for the log: a fork whose child then execs says nothing the EXEC line does not
+ * (child<-parent); an exit right after its exec joins that line; and a run of the same command
+ * again and again (same args, same ending) becomes one line with its count, at the newest.
+ */
+export function collapseRuns(entries: readonly StreamRecord[]): LogLine[] {
+  const execd = new Set<string>();
+  for (const ev of entries) if (ev.type === 'exec') execd.add(keyOf(ev));
+  const kept = entries.filter((ev) => ev.type !== 'fork' || !execd.has(`${ev.childPid}:${ev.childStart}`));
+  const out: LogLine[] = [];
+  let last = '';
+  for (let i = 0; i < kept.length; i++) {
+    const ev = kept[i];
+    const next = kept[i + 1];
+    const exit = ev.type === 'exec' && next?.type === 'exit' && keyOf(next) === keyOf(ev) ? next : undefined;
+    if (exit) i++;
+    const key = sameness(ev) + (exit ? '\0' + sameness(exit) : '');
+    const run = out[out.length - 1];
+    if (run && key === last) {
+      run.ev = ev;
+      run.exit = exit;
+      run.count++;
+    } else {
+      out.push({ ev, count: 1, ...(exit ? { exit } : {}) });
+      last = key;
+    }
+  }
+  return out;
+}
+
 /**
  * A title line and the window of entries ending `scrollFromBottom` entries before the newest.
  * `entries` is oldest first, as EventLog.entries() returns it.
  */
 export function renderLog(
-  entries: readonly StreamRecord[], scrollFromBottom: number, width: number, height: number,
+  entries: readonly (LogLine | StreamRecord)[], scrollFromBottom: number, width: number, height: number,
   focused: boolean, theme: Theme,
 ): string {
   const g = theme.glyphs;
@@ -52,6 +102,13 @@ export function renderLog(
     { text: ` ${entries.length} ${where}${g.hline.repeat(width)}` },
   ], width, theme);
   const out = [title];
-  for (let i = start; i < end; i++) out.push(line(eventSegments(entries[i]), width, theme));
+  for (let i = start; i < end; i++) {
+    const entry = entries[i];
+    const { ev, exit, count }: LogLine = 'ev' in entry ? entry : { ev: entry, count: 1 };
+    const segs = eventSegments(ev);
+    if (exit?.type === 'exit') segs.push({ text: ` -> ${reasonText(endingOfEvent(exit))} after ${formatLifetime(exit.durationMs)}`, style: 'exit' });
+    if (count > 1) segs.push({ text: ` x${count}`, style: 'key' });
+    out.push(line(segs, width, theme));
+  }
   return out.join('\n');
 }

@@ -22,6 +22,8 @@ export interface StatusInfo {
   now: number;
   /** Launch mode: how the command stands. */
   command?: string;
+  /** Rows folded out of the table (z shows them). */
+  folded?: number;
 }
 
 function firstLine(info: StatusInfo): Segment[] {
@@ -55,6 +57,7 @@ function secondLine(info: StatusInfo, s: ViewState, theme: Theme): Segment[] {
   if (s.query) segs.push({ text: '  search ' }, { text: `"${s.query}"`, style: 'key' });
   if (!s.showExited) segs.push({ text: '  exited hidden' });
   if (s.tree) segs.push({ text: '  tree' });
+  if (info.folded) segs.push({ text: `  ${info.folded} folded (z)` });
   if (info.fault) segs.push({ text: '  ' }, { text: info.fault, style: 'error' });
   if (s.message) segs.push({ text: '  ' }, { text: s.message, style: s.messageIsError ? 'error' : 'message' });
   if (info.command) segs.push({ text: '  ' }, { text: info.command, style: 'key' });

@@ -50,6 +50,8 @@ export interface ViewState {
   signalTarget: SignalTarget | null;
   /** The rate-history chart (g) replaces the sparklines, table and log. */
   chart: boolean;
+  /** z: start-up helpers and sh -c wrappers folded out of the table, repeated log lines shown once with ×N. */
+  fold: boolean;
   /** Launch mode: Ctrl-C was passed on to COMMAND once; the next one quits. */
   interruptSent: boolean;
 }
@@ -79,17 +81,18 @@ export function initialViewState(): ViewState {
     signalTarget: null,
     interruptSent: false,
     chart: false,
+    fold: true,
   };
 }
 
 export function viewOptions(s: ViewState): ViewOptions {
-  return { sort: s.sort, query: s.query, showExited: s.showExited, tree: s.tree, units: s.units };
+  return { sort: s.sort, query: s.query, showExited: s.showExited, tree: s.tree, units: s.units, fold: s.fold };
 }
 
 /** True when the rows to display differ between two states (a paused frame is then re-captured). */
 export function viewOptionsChanged(a: ViewState, b: ViewState): boolean {
   return a.sort.column !== b.sort.column || a.sort.descending !== b.sort.descending
-    || a.query !== b.query || a.showExited !== b.showExited || a.tree !== b.tree || a.units !== b.units;
+    || a.query !== b.query || a.showExited !== b.showExited || a.tree !== b.tree || a.units !== b.units || a.fold !== b.fold;
 }
 
 export function clamp(n: number, lo: number, hi: number): number {

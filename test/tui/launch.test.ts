@@ -110,4 +110,32 @@ describe.skipIf(skip)('lifetop UI: launch mode and signals', () => {
       reuser?.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('folds a shim\'s helpers and the sh -c wrapper (z shows them); the log shows repeats once with xN', async () => {
+    // A shim as pyenv's: a bash script that runs helpers (readlink, a subshell) and then execs python in place.
+    const shim = path.join(ws.dir, 'ltf-shim');
+    fs.writeFileSync(shim, [
+      '#!/bin/bash',
+      'for i in 1 2 3; do readlink -f /proc/self/exe > /dev/null; done',
+      '( : subshell )',
+      `exec /usr/bin/python3 "$@"`,
+    ].join('\n') + '\n', { mode: 0o755 });
+    const prog = path.join(ws.dir, 'ltf-prog.py');
+    fs.writeFileSync(prog, 'import subprocess, time\nfor i in range(4): subprocess.run(["/bin/true"])\ntime.sleep(60)\n');
+    const ui = start(`--retention 300 -- sh -c "${shim} ${prog}"`);
+    // Folded: the program and what it ran (4 trues); the shim's helpers and the sh -c wrapper are not rows.
+    const folded = await ui.pane.waitFor((s) => /5 folded \(z\)/.test(s) && tableRows(s).length === 5 && /x4/.test(s),
+      'the program and its children, helpers folded, the 4 trues as one log line');
+    const rows = tableRows(folded);
+    expect(rows.filter((r) => /python3.*\brun\s*$/.test(r))).toHaveLength(1);
+    expect(rows.filter((r) => /\btrue\b.*exit 0\s*$/.test(r))).toHaveLength(4);
+    expect(folded).toMatch(/EXEC \d+<-\d+ true \/bin\/true -> exit 0 after \S+ x4/);
+    expect(folded).toMatch(/EXEC \d+<-\d+ readlink readlink -f \/proc\/self\/exe -> exit 0 after \S+ x3/);
+    ui.pane.send('z');
+    const all = await ui.pane.waitFor((s) => tableRows(s).some((r) => /readlink/.test(r)), 'every process shown');
+    expect(tableRows(all).filter((r) => /readlink/.test(r))).toHaveLength(3);
+    expect(tableRows(all).some((r) => /\bsh\b/.test(r))).toBe(true);
+    expect(tableRows(all).filter((r) => /\btrue\b/.test(r))).toHaveLength(4);
+    expect(all).not.toMatch(/ x4/);
+  }, 60_000);
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/model/eventLog';
-import type { LostRecord } from '../../src/core/types';
-import { at, exec } from '../support/events';
+import type { LostRecord, StreamRecord } from '../../src/core/types';
+import { collapseRuns } from '../../src/ui/logPane';
+import { at, exec, exit, fork } from '../support/events';
 
 const evs = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => exec(from + i, 1));
 const pids = (log: EventLog) => log.entries().map((e) => (e.type === 'lost' ? -1 : e.pid));
@@ -59,5 +60,30 @@ describe('EventLog', () => {
 
   it('rejects a capacity below one', () => {
     expect(() => new EventLog(0)).toThrow(/at least 1/);
+  });
+});
+
+const pidOf = (r: StreamRecord | undefined): number | undefined => (r && r.type !== 'lost' ? r.pid : undefined);
+
+describe('collapseRuns (the log folded)', () => {
+  it('shows a run of the same command once with its count, at the newest; other events break the run', () => {
+    const same = (pid: number) => exec(pid, pid, { comm: 'curl', args: ['curl', '-s', 'http://x'] });
+    const lines = collapseRuns([same(1), same(2), same(3), exec(9, 9, { comm: 'ls', args: ['ls'] }), same(4)]);
+    expect(lines.map((l) => [l.ev.type, pidOf(l.ev), l.count])).toEqual([['exec', 3, 3], ['exec', 9, 1], ['exec', 4, 1]]);
+    // Different exits (another code) are different lines.
+    const exits = collapseRuns([exit(1, 1, { code: 0 }), exit(2, 2, { code: 0 }), exit(3, 3, { code: 1 })]);
+    expect(exits.map((l) => l.count)).toEqual([2, 1]);
+  });
+
+  it('drops forks whose child exec\'d, joins an exit to the exec right before it, then counts the repeats', () => {
+    const run = (pid: number, code = 0) => [
+      fork(100, 1, pid, pid, { comm: 'python3' }),
+      exec(pid, pid, { ppid: 100, comm: 'true', args: ['/bin/true'] }),
+      exit(pid, pid, { ppid: 100, comm: 'true', code }),
+    ];
+    const lines = collapseRuns([...run(2), ...run(3), ...run(4), ...run(5, 1), fork(100, 1, 6, 6)]);
+    expect(lines.map((l) => [l.ev.type, pidOf(l.ev), pidOf(l.exit), l.count])).toEqual([
+      ['exec', 4, 4, 3], ['exec', 5, 5, 1], ['fork', 100, undefined, 1], // a fork without exec stays
+    ]);
   });
 });

@@ -582,3 +582,53 @@ describe('renamed processes (prctl PR_SET_NAME)', () => {
     expect(t.version).toBeGreaterThan(v);
   });
 });
+
+describe('folding (z)', () => {
+  const FOLD: ViewOptions = { ...ALL, fold: true };
+
+  /** The pyenv shim chain: one process execs shim, bash, pyenv, then python; helpers come and go in between. */
+  function shimChain(t: ProcessTable): void {
+    t.apply([
+      exec(500, 10, { comm: 'python3', args: ['/usr/bin/env', 'bash', '/root/.pyenv/shims/python3', 'app.py'], time: at(10.001) }),
+      { ...exec(500, 10, { comm: 'bash', args: ['bash', '/root/.pyenv/shims/python3', 'app.py'] }), time: at(10.002) },
+      fork(500, 10, 501, 10.01, { comm: 'bash' }),
+      exec(502, 10.02, { ppid: 501, comm: 'readlink', args: ['/usr/bin/readlink', 'pyenv'] }),
+      exit(502, 10.02, { ppid: 501, comm: 'readlink', code: 1, endSec: 10.03 }),
+      exit(501, 10.01, { ppid: 500, comm: 'bash', endSec: 10.04 }),
+      exec(503, 10.05, { ppid: 500, comm: 'pyenv-which', args: ['bash', '/root/.pyenv/libexec/pyenv-which', 'python3'] }),
+      exit(503, 10.05, { ppid: 500, comm: 'bash', endSec: 10.06 }),
+      { ...exec(500, 10, { comm: 'python3', args: ['/root/.pyenv/versions/3.11.7/bin/python3', 'app.py'] }), time: at(10.1) },
+      // A child of the real program, after its exec: never folded.
+      exec(504, 11, { ppid: 500, comm: 'worker', args: ['worker'] }),
+      exit(504, 11, { ppid: 500, comm: 'worker', endSec: 12 }),
+    ], at(12));
+  }
+
+  it('folds the helpers that ended before the process exec\'d its real program, and counts them', () => {
+    const t = new ProcessTable();
+    shimChain(t);
+    expect(pids(t.view(ALL, at(12)))).toEqual([500, 501, 502, 503, 504]);
+    expect(t.folded()).toBe(0);
+    expect(pids(t.view(FOLD, at(12)))).toEqual([500, 504]);
+    expect(t.folded()).toBe(3);
+    expect(t.get(keyOf(500, 10))).toMatchObject({ execs: 3, lastExecAt: at(10.1), comm: 'python3' });
+    // The table itself keeps every row.
+    expect(t.counts().total).toBe(5);
+  });
+
+  it('folds an sh -c wrapper that runs one child, not one that runs several', () => {
+    const t = new ProcessTable();
+    t.apply([
+      exec(600, 20, { comm: 'sh', args: ['sh', '-c', 'python3 app.py'] }),
+      exec(601, 20.1, { ppid: 600, comm: 'python3', args: ['python3', 'app.py'] }),
+      exec(700, 20, { comm: 'sh', args: ['sh', '-c', 'a; b'] }),
+      exec(701, 20.1, { ppid: 700, comm: 'a', args: ['a'] }),
+      exec(702, 20.2, { ppid: 700, comm: 'b', args: ['b'] }),
+      exec(800, 20, { comm: 'sh', args: ['sh', 'script.sh'] }), // not a -c wrapper
+      exec(801, 20.1, { ppid: 800, comm: 'c', args: ['c'] }),
+    ], at(21));
+    expect(pids(t.view(FOLD, at(21)))).toEqual([601, 700, 701, 702, 800, 801]);
+    expect(t.folded()).toBe(1);
+    expect(pids(t.view(ALL, at(21)))).toHaveLength(7);
+  });
+});
