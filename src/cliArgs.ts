@@ -192,7 +192,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   try {
     ({ values } = parseArgs({ args: joinNegativeValues(split < 0 ? argv : argv.slice(0, split)), options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]);
+    // node:util quotes the offending argument raw: an escape sequence in it must not reach the terminal.
+    throw new UsageError(quote((err as Error).message.split('\n')[0]).slice(1, -1));
   }
   const modes = [values.json && '--json', values.snapshot !== undefined && '--snapshot'].filter(Boolean);
   if (modes.length > 1) throw new UsageError('--json and --snapshot cannot be combined');

@@ -117,6 +117,9 @@ export class Session extends EventEmitter {
   setUnits(units: string[] | null): void {
     this.units = units;
     this.pushUnits();
+    // The kernel dropped execs in cgroups the old units denied: what runs there now is found in
+    // /proc (and tracked), as after a filter change.
+    if (this.live && this.running) this.seed();
     this.emit('change');
   }
 

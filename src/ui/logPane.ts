@@ -55,8 +55,8 @@ const keyOf = (ev: StreamRecord): string => (ev.type === 'lost' ? '' : `${ev.pid
 
 /**
  * exectop's folding, for the log: a fork whose child then execs says nothing the EXEC line does not
- * (child<-parent); an exit right after its exec joins that line; and a run of the same command
- * again and again (same args, same ending) becomes one line with its count, at the newest.
+ * (child<-parent); and a run of the same command again and again (same args, same ending: an exit
+ * right after its exec is part of it) becomes one line with its count, at the newest.
  */
 export function collapseRuns(entries: readonly StreamRecord[]): LogLine[] {
   const execd = new Set<string>();
@@ -80,7 +80,8 @@ export function collapseRuns(entries: readonly StreamRecord[]): LogLine[] {
       last = key;
     }
   }
-  return out;
+  // An exec and its exit share a line only in a run: alone, each keeps its own line.
+  return out.flatMap((l) => (l.count === 1 && l.exit ? [{ ev: l.ev, count: 1 }, { ev: l.exit, count: 1 }] : [l]));
 }
 
 /**

@@ -161,3 +161,33 @@ describe.skipIf(skip)('--unit in the kernel', () => {
     }
   });
 });
+
+describe.skipIf(skip)('--unit changed or cleared in a session', () => {
+  it('finds in /proc what the kernel dropped under the old units: the process appears once they allow it', async () => {
+    const { BpfSource } = await import('../../src/source/bpf');
+    const { Session } = await import('../../src/session');
+    const filter = { patterns: ['ltcu-*'], followChildren: true };
+    const session = new Session(new BpfSource({ filter }), { filter, retentionMs: 60_000, maxRows: 1000, units: [CG_NAME] });
+    session.start();
+    const row = (pid: number) => session.table.view({ sort: { column: 'pid', descending: false }, query: '', showExited: true }, Date.now())
+      .find((r) => r.pid === pid);
+    try {
+      const outside = inCgroup(CGROUP_V1, 'ltcu-out'); // the root: denied in the kernel under these units
+      const inside = inCgroup(CG, 'ltcu-in'); // a later exec that is let through: the barrier
+      await Promise.all([firstLine(outside), firstLine(inside)]);
+      for (let i = 0; i < 200 && !row(inside.pid!); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(row(inside.pid!)).toBeDefined();
+      expect(row(outside.pid!)).toBeUndefined(); // never sent by the kernel
+      session.setUnits(null);
+      for (let i = 0; i < 200 && !row(outside.pid!); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(row(outside.pid!)).toMatchObject({ state: 'running', comm: 'ltcu-out' });
+      // And it is followed from now on: its exit comes from the kernel, with its signal.
+      outside.kill('SIGTERM');
+      for (let i = 0; i < 200 && row(outside.pid!)?.state === 'running'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(row(outside.pid!)).toMatchObject({ state: 'exited', signal: 15, exitFromProc: false });
+    } finally {
+      session.stop();
+      children.killAll();
+    }
+  });
+});

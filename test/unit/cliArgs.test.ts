@@ -58,6 +58,19 @@ describe('parseCli', () => {
     expectOneLineError(() => parseCli(argv, env), UsageError, message);
   });
 
+  it('escapes what node:util quotes of a bad option or a stray argument (no raw ESC or bidi control)', () => {
+    for (const argv of [['--x\x1b[2J\u202e'], ['stray\x1b[2J\u202e']]) {
+      let message = '';
+      try {
+        parseCli(argv, env);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/\\u001b\[2J\\u202e/);
+      expect(message).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202e]/);
+    }
+  });
+
   it('collects a replay snapshot to the end of the recording, not for a default 2 s', () => {
     expect(parseCli(['--snapshot', 'a.json', '--replay', 'r.ndjson'], env).durationSec).toBeUndefined();
     expect(parseCli(['--snapshot', 'a.json'], env).durationSec).toBe(2);

@@ -83,7 +83,9 @@ describe('collapseRuns (the log folded)', () => {
     ];
     const lines = collapseRuns([...run(2), ...run(3), ...run(4), ...run(5, 1), fork(100, 1, 6, 6)]);
     expect(lines.map((l) => [l.ev.type, pidOf(l.ev), pidOf(l.exit), l.count])).toEqual([
-      ['exec', 4, 4, 3], ['exec', 5, 5, 1], ['fork', 100, undefined, 1], // a fork without exec stays
+      ['exec', 4, 4, 3],
+      ['exec', 5, undefined, 1], ['exit', 5, undefined, 1], // not a run: exec and exit keep their lines
+      ['fork', 100, undefined, 1], // a fork without exec stays
     ]);
   });
 });
