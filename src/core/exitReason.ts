@@ -24,9 +24,16 @@ export function signalName(sig: number): string {
 const FAULTS = new Set([constants.signals.SIGSEGV, constants.signals.SIGBUS, constants.signals.SIGILL,
   constants.signals.SIGFPE, constants.signals.SIGTRAP, constants.signals.SIGSYS]);
 
+/** Shells: their 126, 127 and 128+N have the meanings POSIX gives them. */
+export const SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh', 'mksh', 'busybox']);
+/** Programs that run another and say 126 (found, cannot run) or 127 (not found) as shells do. */
+const LAUNCHERS: ReadonlySet<string> = new Set([...SHELLS, 'env', 'nohup', 'xargs', 'timeout', 'sudo', 'nice', 'chroot', 'setpriv']);
+
 /** What an end is known by, the same whether it comes from an exit event or a table row. */
 export interface Ending {
   pid: number;
+  /** Who ended: an exit code's meaning depends on it (127 from a shell is "not found"; from python, just 127). */
+  comm?: string;
   /** Not observed at all (inferred vanished, a lost row). */
   lost: boolean;
   /** null: not known (lost, or a source that cannot see it). */
@@ -44,20 +51,20 @@ export function endingOfEvent(ev: ExitEvent): Ending {
   const lost = ev.inferred === 'vanished';
   const unknown = lost || ev.unknownStatus === true;
   return {
-    pid: ev.pid, lost, exitCode: unknown ? null : ev.exitCode, signal: unknown ? null : ev.signal,
+    pid: ev.pid, comm: ev.comm, lost, exitCode: unknown ? null : ev.exitCode, signal: unknown ? null : ev.signal,
     coreDumped: ev.coreDumped, fromProc: ev.inferred === 'zombie', killedBy: ev.killedBy ?? null,
     oomRssKb: ev.oom ? ev.oom.rssKb : null,
   };
 }
 
 type RowEnd = Pick<ProcessRow, 'pid' | 'state' | 'exitCode' | 'signal' | 'coreDumped' | 'exitFromProc'>
-  & Partial<Pick<ProcessRow, 'killedBy' | 'oomRssKb'>>;
+  & Partial<Pick<ProcessRow, 'killedBy' | 'oomRssKb' | 'comm'>>;
 
 /** null while the process runs. */
 export function endingOfRow(row: RowEnd): Ending | null {
   if (row.state === 'running') return null;
   return {
-    pid: row.pid, lost: row.state === 'lost', exitCode: row.exitCode, signal: row.signal, coreDumped: row.coreDumped,
+    pid: row.pid, comm: row.comm, lost: row.state === 'lost', exitCode: row.exitCode, signal: row.signal, coreDumped: row.coreDumped,
     fromProc: row.exitFromProc, killedBy: row.killedBy ?? null, oomRssKb: row.oomRssKb ?? null,
   };
 }
@@ -106,7 +113,7 @@ export function reasonText(e: Ending): string {
   if (e.exitCode === null && !e.signal) return 'exit ?';
   const text = e.oomRssKb !== null ? oomText(e.oomRssKb)
     : e.signal ? signalText(e) + (e.coreDumped ? ', core dumped' : '')
-      : codeText(e.exitCode ?? 0);
+      : codeText(e.exitCode ?? 0, e.comm);
   return e.fromProc ? `zombie, ${text} (from /proc)` : text;
 }
 
@@ -124,11 +131,11 @@ function signalText(e: Ending): string {
   return `${name} by ${by.comm}[${by.pid}] uid ${by.uid}`;
 }
 
-/** Exit codes with a meaning shells agree on. */
-function codeText(code: number): string {
-  if (code === 126) return 'exit 126 (not executable)';
-  if (code === 127) return 'exit 127 (command not found)';
-  if (code > 128 && SIGNAL_NAMES.has(code - 128)) return `exit ${code} (128+${signalName(code - 128)}, from a shell)`;
+/** Exit codes with a meaning shells agree on, where it is unambiguous: from a shell (or a launcher, for 126/127). */
+function codeText(code: number, comm = ''): string {
+  if (code === 126 && LAUNCHERS.has(comm)) return 'exit 126 (not executable)';
+  if (code === 127 && LAUNCHERS.has(comm)) return 'exit 127 (command not found)';
+  if (code > 128 && SHELLS.has(comm) && SIGNAL_NAMES.has(code - 128)) return `exit ${code} (128+${signalName(code - 128)}, from a shell)`;
   return `exit ${code}`;
 }
 

@@ -2,7 +2,7 @@
 // Rows carry no view state: the depths of the last tree view are kept here, by row.
 
 import { rowAgeMs } from '../core/format';
-import { endingOfRow, REASON_RANK, reasonOf, reasonText, stateText } from '../core/exitReason';
+import { endingOfRow, REASON_RANK, reasonOf, reasonText, SHELLS, stateText } from '../core/exitReason';
 import type { KilledBy, ProcessRow } from '../core/types';
 import { matchUnit } from '../core/filter';
 
@@ -17,8 +17,6 @@ export interface ViewOptions {
   fold?: boolean;
 }
 
-/** Shells whose `-c` wrappers fold away when they only run one process. */
-const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ash', 'ksh']);
 /** How far up a helper's parents are searched for the process whose start-up it served. */
 const FOLD_DEPTH = 12;
 

@@ -21,10 +21,14 @@ const mono = makeTheme({ color: false, ascii: true });
 const CASES: [string, ExitEvent, ExitReason, string, string][] = [
   ['exit 0', exit(10, 1, { code: 0 }), 'ok', 'exit 0', 'exit 0'],
   ['exit 3', exit(10, 1, { code: 3 }), 'code', 'exit 3', 'exit 3'],
-  ['command not found', exit(10, 1, { code: 127 }), 'code', 'exit 127', 'exit 127 (command not found)'],
-  ['not executable', exit(10, 1, { code: 126 }), 'code', 'exit 126', 'exit 126 (not executable)'],
-  ['128+SIGINT', exit(10, 1, { code: 130 }), 'code', 'exit 130', 'exit 130 (128+SIGINT, from a shell)'],
-  ['128+SIGKILL', exit(10, 1, { code: 137 }), 'code', 'exit 137', 'exit 137 (128+SIGKILL, from a shell)'],
+  ['command not found', exit(10, 1, { code: 127, comm: 'sh' }), 'code', 'exit 127', 'exit 127 (command not found)'],
+  ['not executable', exit(10, 1, { code: 126, comm: 'env' }), 'code', 'exit 126', 'exit 126 (not executable)'],
+  ['128+SIGINT', exit(10, 1, { code: 130, comm: 'bash' }), 'code', 'exit 130', 'exit 130 (128+SIGINT, from a shell)'],
+  ['128+SIGKILL', exit(10, 1, { code: 137, comm: 'dash' }), 'code', 'exit 137', 'exit 137 (128+SIGKILL, from a shell)'],
+  // The same numbers from a program that is no shell mean only what that program means by them.
+  ['127 from python', exit(10, 1, { code: 127 }), 'code', 'exit 127', 'exit 127'],
+  ['130 from python', exit(10, 1, { code: 130 }), 'code', 'exit 130', 'exit 130'],
+  ['130 from env', exit(10, 1, { code: 130, comm: 'env' }), 'code', 'exit 130', 'exit 130'],
   ['255: no signal 127', exit(10, 1, { code: 255 }), 'code', 'exit 255', 'exit 255'],
   ['killed by another process', exit(10, 1, { signal: 15, killedBy: KILL }), 'signal', 'SIGTERM', 'SIGTERM by kill[4242] uid 1000'],
   ['killed by root', exit(10, 1, { signal: 15, killedBy: { pid: 1, comm: 'systemd', uid: 0, kernel: false } }), 'signal', 'SIGTERM',
