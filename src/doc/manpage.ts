@@ -77,7 +77,7 @@ export function manPage(version: string, usage: string = USAGE): string {
     p('With --metrics, http://ADDR:PORT/metrics serves the Prometheus text format: lifetop_host_{forks,threads,execs,exits}_total '
       + 'and lifetop_traced_{forks,execs,exits}_total (kernel counters), lifetop_exits_total{group,reason,signal}, '
       + 'lifetop_process_lifetime_seconds{group}, lifetop_running_processes{group}, lifetop_lost_events_total{stage}, '
-      + 'lifetop_inferred_total{kind}, lifetop_bpf_run_seconds_total (while kernel.bpf_stats_enabled=1), lifetop_build_info, '
+      + 'lifetop_inferred_total{kind}, lifetop_bpf_run_seconds_total and lifetop_bpf_runs_total (while kernel BPF statistics are on, e.g. sysctl kernel.bpf_stats_enabled=1), lifetop_build_info, '
       + "and the process's own CPU and memory (process_*, nodejs_*). group is the comm or the python program, at most "
       + '--metrics-max-groups distinct values; the rest are counted as "other".'),
     p('The endpoint has no authentication and no TLS: it listens on 127.0.0.1 unless an address is given. '

@@ -27,7 +27,7 @@ export interface MetricsOptions {
   /** Label by unit/container too. */
   unitLabel: boolean;
   info: { version: string; source: string; exitProgram: string };
-  /** Run time of lifetop's BPF programs (null while the kernel's BPF stats are off). */
+  /** Run time of lifetop's BPF programs (null while the kernel has counted none: its BPF stats are off). */
   bpfRunStats?: () => { runNs: number; runs: number } | null;
 }
 
@@ -171,9 +171,9 @@ export class Metrics {
     if (stats === null) return;
     const registers = [this.registry];
     this.bpfTime ??= new Counter({
-      name: 'lifetop_bpf_run_seconds_total', help: "CPU time spent in lifetop's BPF programs (while kernel.bpf_stats_enabled=1).", registers,
+      name: 'lifetop_bpf_run_seconds_total', help: "CPU time spent in lifetop's BPF programs (counted while the kernel's BPF stats are on).", registers,
     });
-    this.bpfRuns ??= new Counter({ name: 'lifetop_bpf_runs_total', help: "Runs of lifetop's BPF programs (while kernel.bpf_stats_enabled=1).", registers });
+    this.bpfRuns ??= new Counter({ name: 'lifetop_bpf_runs_total', help: "Runs of lifetop's BPF programs (counted while the kernel's BPF stats are on).", registers });
     this.advance('bpf:ns', this.bpfTime, {}, stats.runNs / 1e9);
     this.advance('bpf:runs', this.bpfRuns, {}, stats.runs);
   }

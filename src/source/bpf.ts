@@ -214,28 +214,22 @@ export class BpfSource implements FollowingSource {
 }
 
 /**
- * Run time and run count of this process's BPF programs (their fdinfo), or null while the kernel's
- * BPF statistics are off (sysctl kernel.bpf_stats_enabled) or no program is loaded.
+ * Run time and run count of this process's BPF programs (their fdinfo), or null while the kernel has
+ * not counted any: its BPF statistics are on only while sysctl kernel.bpf_stats_enabled=1 or some
+ * process holds a BPF_ENABLE_STATS fd (bpftop does), and the sysctl does not show the latter.
  */
 export function bpfRunStats(): { runNs: number; runs: number } | null {
-  try {
-    if (fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() !== '1') return null;
-  } catch {
-    return null;
-  }
   let runNs = 0;
   let runs = 0;
-  let progs = 0;
   for (const fd of fs.readdirSync('/proc/self/fd')) {
     try {
       if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
       const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
       runNs += Number(/^run_time_ns:\s*(\d+)/m.exec(info)?.[1] ?? 0);
       runs += Number(/^run_cnt:\s*(\d+)/m.exec(info)?.[1] ?? 0);
-      progs++;
     } catch {
       // closed meanwhile (readdir's own fd, a detach)
     }
   }
-  return progs > 0 ? { runNs, runs } : null;
+  return runs > 0 ? { runNs, runs } : null;
 }

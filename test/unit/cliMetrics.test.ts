@@ -1,7 +1,13 @@
 // The command line of the service side: --serve, --metrics [ADDR:]PORT and the options that shape it.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCli, parseListen, UsageError } from '../../src/cliArgs';
 import { expectOneLineError } from '../support/errors';
+import { BIN, ROOT } from '../support/lifetop';
+import { freePort, sample, scrape, until } from '../support/prometheus';
 
 const env = {};
 
@@ -47,5 +53,61 @@ describe('--serve and --metrics', () => {
     [['--metrics', '1', '--metrics-max-groups', '1e9'], /at most 100000/],
   ])('rejects %j with one line', (argv, message) => {
     expectOneLineError(() => parseCli(argv, env), UsageError, message);
+  });
+});
+
+describe('bin/lifetop --serve and --metrics as a process (replay: no root)', () => {
+  const FIXTURE = path.join(ROOT, 'test/fixtures/session.ndjson');
+
+  function runLifetop(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('a taken port: one line, exit 1, no stack', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const r = await runLifetop(['--replay', FIXTURE, '--serve', '--metrics', String(port)]);
+      expect(r).toEqual({ code: 1, stdout: '', stderr: `lifetop: cannot serve metrics on 127.0.0.1:${port}: the address is already in use\n` });
+    } finally {
+      taken.close();
+    }
+  });
+
+  it('usage errors: one line and the hint, exit 2', async () => {
+    const r = await runLifetop(['--serve']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("lifetop: --serve needs --metrics or --record: otherwise nothing would see what it collects\nTry 'lifetop --help'.\n");
+    expect((await runLifetop(['--metrics', '99999'])).code).toBe(2);
+  });
+
+  it('serves until SIGTERM, then exits 0 having written nothing at all', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, '--replay', FIXTURE, '--replay-speed', 'max', '--serve', '--metrics', String(port)],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The recording ends at once (every exec of it counted); the service stays up with its metrics.
+    const execs = fs.readFileSync(FIXTURE, 'utf8').split('\n').filter((l) => l.includes('"type":"exec"')).length;
+    await until('the whole recording in the metrics', async () => {
+      const { series } = await scrape(`127.0.0.1:${port}`);
+      return sample(series, 'lifetop_traced_execs_total') === execs ? true : undefined;
+    });
+    const again = await scrape(`127.0.0.1:${port}`);
+    expect(sample(again.series, 'lifetop_traced_execs_total')).toBe(execs);
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGTERM');
+    expect(await done).toBe(0);
+    expect(out).toBe('');
   });
 });
