@@ -28,7 +28,13 @@ export function usageOptions(usage: string = USAGE): UsageOption[] {
     if (line.trim() === '') continue;
     const entry = /^ {2,6}((?:-\w, )?--?[\w-]+)(?: (\S+))?(?: +(.*))?$/.exec(line);
     if (entry) {
-      const arg = entry[2] !== undefined && isArgument(entry[2]) ? entry[2] : undefined;
+      let arg = entry[2] !== undefined && isArgument(entry[2]) ? entry[2] : undefined;
+      // "-- COMMAND ARGS..." style: more argument words before the description.
+      while (arg !== undefined && entry[3] !== undefined && /^(\S+)(?: +|$)/.test(entry[3]) && isArgument(entry[3].split(' ')[0])) {
+        const word = entry[3].split(' ')[0];
+        arg += ` ${word}`;
+        entry[3] = entry[3].slice(word.length).trimStart();
+      }
       const text = arg === undefined && entry[2] !== undefined ? `${entry[2]} ${entry[3] ?? ''}`.trim() : entry[3] ?? '';
       out.push({ spec: arg === undefined ? entry[1] : `${entry[1]} ${arg}`, text });
     } else if (out.length > 0) {
