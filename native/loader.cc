@@ -153,7 +153,11 @@ std::unique_ptr<Programs> Programs::Load(const LoadOptions& opts) {
   libbpf_set_print(CaptureLibbpf);
   ProbeKernel();
 
-  lifecycle_bpf* skel = lifecycle_bpf__open();
+  // CO-RE against vmlinux's BTF only. Without a path, libbpf 1.1 looks through the modules' BTF for
+  // a type vmlinux lacks (the pre-6.2 flavour of mm_rss_stat), and listing them takes CAP_SYS_ADMIN:
+  // a service given only CAP_BPF and CAP_PERFMON would fail to load. Nothing here is a module's type.
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = "/sys/kernel/btf/vmlinux");
+  lifecycle_bpf* skel = lifecycle_bpf__open_opts(&open_opts);
   if (!skel) throw Fail("LOAD", std::string("cannot open the eBPF object: ") + strerror(errno));
   bpf_map__set_max_entries(skel->maps.events, opts.ring_bytes);
   KernelFit fit = AskKernel();

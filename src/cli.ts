@@ -3,12 +3,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cliArgs';
-import type { EventSource, RecordingHeader, StreamRecord } from './core/types';
+import type { EventSource, LostRecord, RecordingHeader, StreamRecord } from './core/types';
+import type { MetricsServer } from './export/server';
 import { isHangup, releaseDeadTerminal } from './hangup';
 import { invokingUser, LaunchedCommand, LaunchError, resolveCommand, type LaunchOptions } from './launch';
 import { formatEvent } from './core/ndjson';
 import { writeSnapshot } from './output/snapshot';
-import { BpfSource } from './source/bpf';
+import { BpfSource, bpfRunStats } from './source/bpf';
 import { loadAddon, type NativeError } from './source/native';
 import { bootTimeMs } from './source/procfs';
 import { ProcSource } from './source/procSource';
@@ -251,6 +252,55 @@ async function runSnapshot(opts: CliOptions, session: Session): Promise<number> 
   return EXIT_OK;
 }
 
+/** One line per loss, for a service's log: what was lost, where, and what to do about it. */
+function lostLine(r: LostRecord): string {
+  if (r.stage === 'traced_map') return `${r.count} processes not traced: the kernel's traced set was full`;
+  if (r.stage === 'addon_queue') return `lost ${r.count} events: lifetop fell more than its queue behind the kernel`;
+  return `lost ${r.count} events: the kernel ring buffer was full (raise --ring-size)`;
+}
+
+/**
+ * --serve: nothing on stdout, one line on stderr per problem (a loss, a fault, a bad recording line),
+ * until a signal (SIGTERM from systemd) or --duration. A replay that ends leaves its metrics up.
+ */
+async function runServe(opts: CliOptions, session: Session): Promise<number> {
+  const never = new Promise<number>(() => undefined);
+  session.on('records', (records: StreamRecord[]) => {
+    for (const r of records) if (r.type === 'lost') warn(lostLine(r));
+  });
+  const fault = new Promise<number>((resolve) => session.on('fault', (message: string) => {
+    warn(message);
+    resolve(EXIT_FAIL);
+  }));
+  session.start();
+  if (opts.verbose) warn(tracingLine(opts, session));
+  const failed = session.source.done?.then(() => never, (err: Error) => {
+    warn(err.message);
+    return EXIT_FAIL;
+  }) ?? never;
+  const elapsed = opts.durationSec === undefined ? never
+    : new Promise<number>((resolve) => setTimeout(() => resolve(EXIT_OK), opts.durationSec! * 1000).unref());
+  const command = launched ? launched.ended.then(() => EXIT_OK) : never; // launch mode ends with COMMAND
+  const code = await Promise.race([fault, failed, elapsed, command, stopSignal().then(() => EXIT_OK)]);
+  session.stop();
+  return code;
+}
+
+/** --metrics: bound before the session starts, so a taken port fails the run before anything is traced. */
+async function startMetrics(opts: CliOptions, session: Session): Promise<MetricsServer> {
+  // Loaded only here: prom-client costs start-up time a run without --metrics need not pay.
+  const [{ Metrics }, { serveMetrics }] = await Promise.all([import('./export/metrics'), import('./export/server')]);
+  const src = session.source;
+  const metrics = new Metrics(session, {
+    maxGroups: opts.metricsMaxGroups, unitLabel: opts.metricsUnit,
+    info: { version: version(), source: src.kind, exitProgram: src instanceof BpfSource ? src.stats().exitProgram : 'none' },
+    bpfRunStats: src instanceof BpfSource ? bpfRunStats : undefined,
+  });
+  const server = await serveMetrics(metrics, opts.metrics!, warn);
+  if (opts.verbose) warn(`metrics on http://${server.address}/metrics`);
+  return server;
+}
+
 /**
  * The UI draws on a terminal and reads keys from it: redirected (`lifetop > file`, cron) it would fill
  * the file with escape codes and run unseen. Checked before anything is loaded; the message says what to use.
@@ -352,6 +402,7 @@ async function runMain(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   let recorder: Recorder | undefined;
+  let metrics: MetricsServer | undefined;
   // Sources never hold the event loop open (their timers and the addon's callback
   // are unref'd): this does, until the run ends one way or another.
   const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -370,10 +421,12 @@ async function runMain(argv: string[]): Promise<number> {
       retentionMs: opts.retentionMs, maxRows: opts.maxRows, recorder, userName: userNames(), units: opts.units,
       ...(launched ? { launch: { narrow: opts.filterGiven && !opts.filterText.split(',').includes('*') ? parseNarrow(opts) : null } } : {}),
     });
+    if (opts.metrics) metrics = await startMetrics(opts, session);
     if (launched) {
       session.start(); // attached, and COMMAND's held process tracked...
       launched.release(); // ...so its first exec is seen
     }
+    if (opts.mode === 'serve') return await runServe(opts, session);
     if (opts.mode === 'json') return await runJson(opts, session);
     return opts.mode === 'snapshot' ? await runSnapshot(opts, session) : await runInterface(opts, session);
   } catch (err) {
@@ -385,6 +438,7 @@ async function runMain(argv: string[]): Promise<number> {
     return EXIT_FAIL;
   } finally {
     clearInterval(keepAlive);
+    metrics?.close();
     await recorder?.close();
   }
 }

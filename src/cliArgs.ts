@@ -1,5 +1,6 @@
 // Command-line contract (DESIGN.md "CLI contract"): parse argv into validated
 // options, or a UsageError with a one-line message (exit code 2). Pure.
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { quote } from './core/quote';
 import { DEFAULT_FILTER, FilterError, formatFilter, parseFilter, parseUnitFilter } from './core/filter';
@@ -8,7 +9,7 @@ import { SORT_COLUMNS, type SortColumn, type SortSpec } from './model/processTab
 import { formatFor } from './output/snapshot';
 import type { ReplaySpeed } from './source/replay';
 
-export type Mode = 'ui' | 'json' | 'snapshot' | 'help' | 'version';
+export type Mode = 'ui' | 'json' | 'snapshot' | 'serve' | 'help' | 'version';
 
 export interface CliOptions {
   mode: Mode;
@@ -37,6 +38,20 @@ export interface CliOptions {
   command?: string[];
   /** --as-root: run COMMAND as root under sudo, not as the invoking user. */
   asRoot: boolean;
+  /** --metrics: where to serve Prometheus metrics (host undefined: every address), absent when not asked. */
+  metrics?: ListenAddress;
+  /** --metrics-max-groups: distinct `group` label values before the rest count as "other". */
+  metricsMaxGroups: number;
+  /** --metrics-unit: a `unit` label beside `group`. */
+  metricsUnit: boolean;
+}
+
+export interface ListenAddress {
+  /** undefined: every address (":PORT"). */
+  host: string | undefined;
+  port: number;
+  /** As the user wrote it, normalised: "127.0.0.1:9464", "[::1]:9464", ":9464". */
+  text: string;
 }
 
 export class UsageError extends Error {
@@ -61,13 +76,22 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
                          "nginx.service,7f3a*" (systemd unit or scope, container id, pod uid)
       --json             headless: print one JSON object per event (NDJSON) on stdout
       --snapshot FILE    headless: collect, write the table to FILE (.json, .csv, .txt), exit
+      --serve            headless service: no terminal output, runs until SIGTERM; each problem is
+                         one line on stderr (use with --metrics or --record)
+      --metrics [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics beside any mode;
+                         ADDR is 127.0.0.1 unless given, ":PORT" listens on every address.
+                         There is no authentication: bind another address only behind a firewall
+      --metrics-max-groups N  distinct "group" label values (comm or python program) before the
+                         rest are counted as "other" (default 200)
+      --metrics-unit     also label metrics by unit/container (counts toward the same cap)
       --duration SECS    stop after SECS (headless modes; default for --snapshot: 2, or the
                          end of the recording with --replay)
       --sort COL[:asc|:desc]  table order for --snapshot and the UI's start
                          (${SORT_COLUMNS.join(', ')}; default started:desc)
       --record FILE      also append every event to FILE as NDJSON
       --replay FILE      read events from a recording instead of the kernel (no root needed)
-      --replay-speed S   max, realtime or a factor like 10 (default: realtime in the UI, max headless)
+      --replay-speed S   max, realtime or a factor like 10 (default: max for --json and --snapshot,
+                         else realtime)
       --on-bad-line A    malformed recording line: skip (warn, default) or abort
       --source bpf|proc  event source (default bpf; proc polls /proc, for non-root users)
       --interval SECS    /proc polling interval (default 0.5)
@@ -80,13 +104,17 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
   -h, --help             this help
       --version          print the version`;
 
-const OPTIONS = {
+export const OPTIONS = {
   filter: { type: 'string', short: 'f' },
   pid: { type: 'string' },
   'no-children': { type: 'boolean' },
   unit: { type: 'string' },
   json: { type: 'boolean' },
   snapshot: { type: 'string' },
+  serve: { type: 'boolean' },
+  metrics: { type: 'string' },
+  'metrics-max-groups': { type: 'string' },
+  'metrics-unit': { type: 'boolean' },
   duration: { type: 'string' },
   sort: { type: 'string' },
   record: { type: 'string' },
@@ -195,10 +223,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     // node:util quotes the offending argument raw: an escape sequence in it must not reach the terminal.
     throw new UsageError(quote((err as Error).message.split('\n')[0]).slice(1, -1));
   }
-  const modes = [values.json && '--json', values.snapshot !== undefined && '--snapshot'].filter(Boolean);
-  if (modes.length > 1) throw new UsageError('--json and --snapshot cannot be combined');
+  const modes = [values.json && '--json', values.snapshot !== undefined && '--snapshot', values.serve && '--serve'].filter(Boolean);
+  if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be combined`);
   const mode: Mode = values.help ? 'help' : values.version ? 'version'
-    : values.json ? 'json' : values.snapshot !== undefined ? 'snapshot' : 'ui';
+    : values.json ? 'json' : values.snapshot !== undefined ? 'snapshot' : values.serve ? 'serve' : 'ui';
+  const metrics = metricsOptions(values);
+  if (mode === 'serve' && !metrics.metrics && values.record === undefined) {
+    throw new UsageError('--serve needs --metrics or --record: otherwise nothing would see what it collects');
+  }
   if (values.replay !== undefined && values.source !== undefined) {
     throw new UsageError('--replay and --source cannot be combined: a recording is its own source');
   }
@@ -233,7 +265,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     }
     if (units === null) throw new UsageError('--unit: empty: give at least one unit pattern, e.g. "nginx.service"');
   }
-  const headless = mode === 'json' || mode === 'snapshot';
+  const headless = mode === 'json' || mode === 'snapshot'; // --serve replays in real time, as the UI does
   // A replay's snapshot is the table at the end of the recording: no default collection time.
   const duration = values.duration === undefined ? (mode === 'snapshot' && values.replay === undefined && !command ? 2 : undefined)
     : positive('duration', values.duration, 0, { max: MAX_TIMER_SEC, unit: 'seconds' });
@@ -260,6 +292,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     verbose: Boolean(values.verbose),
     ...(command ? { command } : {}),
     asRoot: Boolean(values['as-root']),
+    ...metrics,
   };
 }
 
@@ -269,4 +302,36 @@ function checkLaunch(command: string[], values: Record<string, unknown>): void {
   const clash = [['replay', '--replay'], ['pid', '--pid'], ['source', '--source'], ['no-children', '--no-children']]
     .find(([name]) => values[name] !== undefined);
   if (clash) throw new UsageError(`${clash[1]} and -- COMMAND cannot be combined: launch mode traces exactly COMMAND's tree, from the kernel`);
+}
+
+/** --metrics and the options that shape it (which mean nothing without it). */
+function metricsOptions(values: { metrics?: string; 'metrics-max-groups'?: string; 'metrics-unit'?: boolean }):
+  Pick<CliOptions, 'metrics' | 'metricsMaxGroups' | 'metricsUnit'> {
+  if (values.metrics === undefined) {
+    const orphan = values['metrics-max-groups'] !== undefined ? '--metrics-max-groups' : values['metrics-unit'] ? '--metrics-unit' : null;
+    if (orphan) throw new UsageError(`${orphan} needs --metrics [ADDR:]PORT`);
+    return { metricsMaxGroups: 200, metricsUnit: false };
+  }
+  const max = positive('metrics-max-groups', values['metrics-max-groups'], 200, { max: 100_000 });
+  if (!Number.isInteger(max)) throw new UsageError(`--metrics-max-groups needs a whole number, got ${quote(values['metrics-max-groups']!)}`);
+  return { metrics: parseListen(values.metrics), metricsMaxGroups: max, metricsUnit: Boolean(values['metrics-unit']) };
+}
+
+/** "9464" (127.0.0.1), "ADDR:9464", "[::1]:9464", ":9464" (every address). */
+export function parseListen(text: string): ListenAddress {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]:|([^:[\]]*):)?(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    throw new UsageError(`--metrics needs [ADDR:]PORT with PORT from 1 to 65535, got ${quote(text)}`);
+  }
+  if (m[1] !== undefined) {
+    if (isIP(m[1]) !== 6) throw new UsageError(`--metrics: not an IPv6 address: ${quote(m[1])}`);
+    return { host: m[1], port, text: `[${m[1]}]:${port}` };
+  }
+  if (m[2] === undefined) return { host: '127.0.0.1', port, text: `127.0.0.1:${port}` };
+  if (m[2] === '') return { host: undefined, port, text: `:${port}` };
+  if (m[2] !== 'localhost' && isIP(m[2]) !== 4) {
+    throw new UsageError(`--metrics: ADDR must be an IP address (or localhost), got ${quote(m[2])}`);
+  }
+  return { host: m[2], port, text: `${m[2]}:${port}` };
 }

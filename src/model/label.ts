@@ -136,3 +136,21 @@ function shorten(code: string): string {
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
+
+/**
+ * The program a row runs, coarse enough to group by (metrics): for python the script's file name,
+ * `-m module` or `python3 -c`; for uvicorn its app without master/worker; otherwise the comm. Raw
+ * (untrusted) text: the caller sanitizes.
+ */
+export function programOf(row: LabelInput & { label: string }): string {
+  const { label, comm } = row;
+  if (label === UVICORN + MASTER_SUFFIX || label.startsWith(UVICORN + ' ')) return label.replace(/ (master|worker)$/, '');
+  const argv0 = basename(row.args[0] ?? '');
+  const python = isPython(row) && (row.args.length === 0 || PYTHON.test(argv0));
+  if (!python || label === '') return comm;
+  if (label.startsWith("-c '")) return `${comm} -c`;
+  if (label.startsWith('-m ')) return label;
+  if (label.startsWith('mp worker')) return 'mp worker';
+  if (label === comm || label.endsWith(' -') || PYTHON.test(label)) return comm;
+  return basename(label);
+}

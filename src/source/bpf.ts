@@ -1,5 +1,6 @@
 // The kernel source: wraps the native Tracer and decodes its packed batches
 // (u32 length + record, 8-byte aligned) into LifecycleEvents.
+import * as fs from 'node:fs';
 import type { Counters, ExitEvent, FollowingSource, FilterSpec, LifecycleEvent, StreamRecord } from '../core/types';
 import type { UnitDeny } from './cgroups';
 import { loadAddon, type AbiLayout, type NativeAddon, type NativeTracer, type TracerStats } from './native';
@@ -210,4 +211,25 @@ export class BpfSource implements FollowingSource {
   stats(): TracerStats {
     return this.tracer.stats();
   }
+}
+
+/**
+ * Run time and run count of this process's BPF programs (their fdinfo), or null while the kernel has
+ * not counted any: its BPF statistics are on only while sysctl kernel.bpf_stats_enabled=1 or some
+ * process holds a BPF_ENABLE_STATS fd (bpftop does), and the sysctl does not show the latter.
+ */
+export function bpfRunStats(): { runNs: number; runs: number } | null {
+  let runNs = 0;
+  let runs = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:bpf-prog') continue;
+      const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+      runNs += Number(/^run_time_ns:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+      runs += Number(/^run_cnt:\s*(\d+)/m.exec(info)?.[1] ?? 0);
+    } catch {
+      // closed meanwhile (readdir's own fd, a detach)
+    }
+  }
+  return runs > 0 ? { runNs, runs } : null;
 }

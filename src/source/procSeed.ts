@@ -1,6 +1,7 @@
 // What /proc says lifetop should know: the processes a filter traces (seeding at start, recovery
 // after a loss), and exits the kernel did not report (zombies' status, vanished processes).
 
+import * as fs from 'node:fs';
 import { unitOf } from '../core/cgroup';
 import { matchComm } from '../core/filter';
 import { ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, processKey } from '../core/types';
@@ -99,10 +100,29 @@ export function inferredExit(
   };
 }
 
-/** The kernel shows field 52 only to who may ptrace the process; others read 0. */
+/**
+ * The kernel shows field 52 only to who may ptrace the process (same user, or CAP_SYS_PTRACE: root,
+ * or a service given only the capabilities it needs); others read 0.
+ */
 function canReadStatus(uid: number): boolean {
-  const me = process.geteuid?.() ?? 0;
-  return me === 0 || me === uid;
+  return (process.geteuid?.() ?? 0) === uid || mayPtrace();
+}
+
+const CAP_SYS_PTRACE = 19n;
+let ptraceCap: boolean | undefined;
+
+/** CAP_SYS_PTRACE in this process's effective set (read once). */
+function mayPtrace(): boolean {
+  if (ptraceCap === undefined) {
+    let eff = 0n;
+    try {
+      eff = BigInt('0x' + (/^CapEff:\s*([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'));
+    } catch {
+      // no /proc: as if without
+    }
+    ptraceCap = ((eff >> CAP_SYS_PTRACE) & 1n) === 1n;
+  }
+  return ptraceCap;
 }
 
 /** Exec events (seeded: true) for the traced processes, oldest first so parents precede children. */

@@ -44,10 +44,12 @@ export interface Running {
 }
 
 /** Starts `lifetop ARGS --verbose` and resolves once it reports it is tracing. */
-export async function startLifetop(args: string[], opts: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): Promise<Running> {
-  const argv = [...(opts.prefix ?? []), process.execPath, BIN, ...args, '--verbose'];
+export async function startLifetop(
+  args: string[], opts: { env?: NodeJS.ProcessEnv; prefix?: string[]; bin?: string; cwd?: string } = {},
+): Promise<Running> {
+  const argv = [...(opts.prefix ?? []), process.execPath, opts.bin ?? BIN, ...args, '--verbose'];
   const child = spawn(argv[0], argv.slice(1), {
-    cwd: ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
   const stderr: string[] = [];
