@@ -53,6 +53,7 @@ struct {
 struct lt_pending {
 	__u64 start_ticks;        /* whose: a reused pid never inherits a reason */
 	__u64 oom_rss_kb;
+	__u64 oom_memcg_id;
 	__u32 signal;
 	__u32 reason;             /* enum lt_exit_reason */
 	__u32 sender_pid;
@@ -436,6 +437,9 @@ int BPF_PROG(handle_oom, struct task_struct *task, uid_t uid)
 	p.signal = LT_SIGKILL;
 	p.reason = LT_REASON_OOM;
 	p.oom_rss_kb = rss_kb(task);
+	/* Where it was when chosen (it may have moved since exec): the limit hit is this memory
+	 * cgroup's or an ancestor's; the tracepoint does not say which. */
+	p.oom_memcg_id = memcg_id(task);
 	bpf_map_update_elem(&pending, &tgid, &p, BPF_ANY);
 	return 0;
 }
@@ -448,6 +452,7 @@ static __always_inline void fill_reason(struct lt_exit *e, __u32 tgid, __u64 tic
 
 	e->reason = LT_REASON_NONE;
 	e->oom_rss_kb = 0;
+	e->oom_memcg_id = 0;
 	e->sender_pid = 0;
 	e->sender_uid = 0;
 	__builtin_memset(e->sender_comm, 0, sizeof(e->sender_comm));
@@ -456,6 +461,7 @@ static __always_inline void fill_reason(struct lt_exit *e, __u32 tgid, __u64 tic
 	if (p->start_ticks == ticks && p->signal == e->signal && e->signal != 0) {
 		e->reason = p->reason;
 		e->oom_rss_kb = p->oom_rss_kb;
+		e->oom_memcg_id = p->oom_memcg_id;
 		e->sender_pid = p->sender_pid;
 		e->sender_uid = p->sender_uid;
 		__builtin_memcpy(e->sender_comm, p->sender_comm, sizeof(e->sender_comm));

@@ -97,6 +97,8 @@ struct lt_exit {
 	__u64 duration_ns;        /* exit time - start_ns */
 	__u64 cpu_ns;             /* user+system of the whole group */
 	__u64 oom_rss_kb;         /* LT_REASON_OOM: file + anon + shmem RSS when it was chosen */
+	__u64 oom_memcg_id;       /* LT_REASON_OOM: its memory cgroup then (kernfs id; v1 memory
+				   * controller's, or the v2 one on v2-only systems); else 0 */
 	__s32 exit_code;          /* as exit(2) got it */
 	__u32 signal;             /* terminating signal, 0 if none */
 	__u32 sender_pid;         /* LT_REASON_SIGNAL_USER: the sender's tgid, else 0 */

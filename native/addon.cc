@@ -20,7 +20,7 @@ static_assert(sizeof(struct lt_header) == 64, "header must stay 64 bytes, no hid
 static_assert(offsetof(struct lt_exec, memcg_id) == sizeof(struct lt_header), "exec tail: memcg_id first");
 static_assert(offsetof(struct lt_exec, filename_len) == sizeof(struct lt_header) + 8, "exec tail has no hidden padding");
 static_assert(offsetof(struct lt_exec, filename) % 8 == 0, "exec tail alignment");
-static_assert(sizeof(struct lt_exit) == sizeof(struct lt_header) + 64, "exit tail has no hidden padding");
+static_assert(sizeof(struct lt_exit) == sizeof(struct lt_header) + 72, "exit tail has no hidden padding");
 static_assert(offsetof(struct lt_exit, core_dumped) == offsetof(struct lt_exit, sender_comm) + LT_COMM_LEN,
               "exit tail: the byte fields follow the sender's comm");
 static_assert(sizeof(struct lt_fork) == sizeof(struct lt_header) + 16, "fork tail has no hidden padding");
@@ -64,6 +64,7 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   FIELD(exit, struct lt_exit, signal);
   FIELD(exit, struct lt_exit, core_dumped);
   FIELD(exit, struct lt_exit, oom_rss_kb);
+  FIELD(exit, struct lt_exit, oom_memcg_id);
   FIELD(exit, struct lt_exit, sender_pid);
   FIELD(exit, struct lt_exit, sender_uid);
   FIELD(exit, struct lt_exit, sender_comm);

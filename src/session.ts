@@ -356,6 +356,11 @@ export class Session extends EventEmitter {
         }
       }
       if (r.type === 'exec' && r.cgroup !== undefined) (local ??= new Map()).set(key, { cgroup: r.cgroup, unit: r.unit ?? '' });
+      if (r.type === 'exit' && r.oom?.memcgId !== undefined && r.oom.memcg === undefined && this.live) {
+        this.resolver ??= this.opts.cgroups ?? new CgroupResolver();
+        const memcg = this.resolver.memoryPath(r.oom.memcgId);
+        if (memcg !== null) r.oom.memcg = memcg;
+      }
     }
   }
 

@@ -45,6 +45,8 @@ export interface Ending {
   killedBy: KilledBy | null;
   /** RSS (KiB) when the OOM killer chose it; null when it did not. */
   oomRssKb: number | null;
+  /** The memory cgroup it was OOM-killed in (untrusted), when known. */
+  oomMemcg?: string | null;
 }
 
 export function endingOfEvent(ev: ExitEvent): Ending {
@@ -53,19 +55,19 @@ export function endingOfEvent(ev: ExitEvent): Ending {
   return {
     pid: ev.pid, comm: ev.comm, lost, exitCode: unknown ? null : ev.exitCode, signal: unknown ? null : ev.signal,
     coreDumped: ev.coreDumped, fromProc: ev.inferred === 'zombie', killedBy: ev.killedBy ?? null,
-    oomRssKb: ev.oom ? ev.oom.rssKb : null,
+    oomRssKb: ev.oom ? ev.oom.rssKb : null, oomMemcg: ev.oom?.memcg ?? null,
   };
 }
 
 type RowEnd = Pick<ProcessRow, 'pid' | 'state' | 'exitCode' | 'signal' | 'coreDumped' | 'exitFromProc'>
-  & Partial<Pick<ProcessRow, 'killedBy' | 'oomRssKb' | 'comm'>>;
+  & Partial<Pick<ProcessRow, 'killedBy' | 'oomRssKb' | 'oomMemcg' | 'comm'>>;
 
 /** null while the process runs. */
 export function endingOfRow(row: RowEnd): Ending | null {
   if (row.state === 'running') return null;
   return {
     pid: row.pid, comm: row.comm, lost: row.state === 'lost', exitCode: row.exitCode, signal: row.signal, coreDumped: row.coreDumped,
-    fromProc: row.exitFromProc, killedBy: row.killedBy ?? null, oomRssKb: row.oomRssKb ?? null,
+    fromProc: row.exitFromProc, killedBy: row.killedBy ?? null, oomRssKb: row.oomRssKb ?? null, oomMemcg: row.oomMemcg ?? null,
   };
 }
 
@@ -111,15 +113,16 @@ export function stateText(row: RowEnd): string {
 export function reasonText(e: Ending): string {
   if (e.lost) return 'exit lost';
   if (e.exitCode === null && !e.signal) return 'exit ?';
-  const text = e.oomRssKb !== null ? oomText(e.oomRssKb)
+  const text = e.oomRssKb !== null ? oomText(e.oomRssKb, e.oomMemcg ?? null)
     : e.signal ? signalText(e) + (e.coreDumped ? ', core dumped' : '')
       : codeText(e.exitCode ?? 0, e.comm);
   return e.fromProc ? `zombie, ${text} (from /proc)` : text;
 }
 
-function oomText(rssKb: number): string {
-  if (rssKb <= 0) return 'OOM-killed';
-  return `OOM-killed (${rssKb < 1024 ? `${rssKb} KiB` : `${Math.round(rssKb / 1024)} MiB`})`;
+function oomText(rssKb: number, memcg: string | null): string {
+  const where = memcg ? ` in ${memcg}` : '';
+  if (rssKb <= 0) return `OOM-killed${where}`;
+  return `OOM-killed (${rssKb < 1024 ? `${rssKb} KiB` : `${Math.round(rssKb / 1024)} MiB`})${where}`;
 }
 
 function signalText(e: Ending): string {

@@ -31,6 +31,7 @@ export function eventToJson(ev: StreamRecord): Record<string, unknown> {
       killed_by: ev.killedBy ? { pid: ev.killedBy.pid, comm: ev.killedBy.comm, uid: ev.killedBy.uid, kernel: ev.killedBy.kernel } : null,
     });
     if (ev.oom) out.oom_rss_kb = ev.oom.rssKb;
+    if (ev.oom?.memcg !== undefined) out.oom_memcg = ev.oom.memcg;
     Object.assign(out, { duration_ms: ev.durationMs, cpu_ms: ev.cpuMs });
     if (ev.unknownStatus) out.unknown_status = true;
     if (ev.inferred) out.inferred = ev.inferred;
@@ -63,6 +64,7 @@ export function formatEvent(ev: StreamRecord): string {
     line += ',"exit_code":' + num(ev.exitCode) + ',"signal":' + num(ev.signal) + ',"core_dumped":' + ev.coreDumped
       + ',"reason":"' + eventReason(ev) + '","killed_by":' + killedByLine(ev.killedBy);
     if (ev.oom) line += ',"oom_rss_kb":' + num(ev.oom.rssKb);
+    if (ev.oom?.memcg !== undefined) line += ',"oom_memcg":' + str(ev.oom.memcg);
     line += ',"duration_ms":' + num(ev.durationMs) + ',"cpu_ms":' + num(ev.cpuMs);
     if (ev.unknownStatus) line += ',"unknown_status":true';
     if (ev.inferred) line += ',"inferred":"' + ev.inferred + '"';
@@ -229,7 +231,10 @@ class Reader {
     }
     const by = 'killed_by' in this.o ? this.killedBy() : null;
     if (by) tail.killedBy = by;
-    if ('oom_rss_kb' in this.o) tail.oom = { rssKb: this.int('oom_rss_kb') };
+    if ('oom_rss_kb' in this.o) {
+      tail.oom = { rssKb: this.int('oom_rss_kb') };
+      if ('oom_memcg' in this.o) tail.oom.memcg = this.str('oom_memcg');
+    }
     return tail;
   }
 

@@ -83,7 +83,11 @@ export interface ExitEvent extends EventBase {
   /** Who sent the signal it died of, when the kernel saw it sent (absent: no signal, or not seen). */
   killedBy?: KilledBy;
   /** The OOM killer ended it; its RSS (KiB) when chosen. */
-  oom?: { rssKb: number };
+  /**
+   * The OOM killer chose it: its RSS then, and its memory cgroup then (the kernel's id, and the path
+   * user space resolved; untrusted), whose limit or an ancestor's was hit.
+   */
+  oom?: { rssKb: number; memcgId?: string; memcg?: string };
 }
 
 export interface ForkEvent extends EventBase {
@@ -226,6 +230,8 @@ export interface ProcessRow {
   killedBy: KilledBy | null;
   /** RSS (KiB) when the OOM killer chose it; null unless it was OOM-killed. */
   oomRssKb: number | null;
+  /** Untrusted: the memory cgroup it was OOM-killed in; null unless OOM-killed and known. */
+  oomMemcg: string | null;
   cgroupId: string;
   /** Untrusted: where it ran (see EventBase.cgroup); '' when not known. */
   cgroup: string;

@@ -196,6 +196,7 @@ export class ProcessTable {
     row.coreDumped = ev.coreDumped;
     row.killedBy = ev.killedBy ?? null;
     row.oomRssKb = ev.oom ? ev.oom.rssKb : null;
+    row.oomMemcg = ev.oom?.memcg ?? null;
     row.exitedAt = ev.time;
     row.lifetimeMs = ev.durationMs;
     this.markEnded(key, now);
@@ -215,7 +216,7 @@ export class ProcessTable {
       start: src.start, startedAt: src.startedAt, firstSeenAt: now, execs: 0, lastExecAt: 0, state: 'running',
       exitCode: null, signal: null, coreDumped: false, exitedAt: null, lifetimeMs: null,
       cpuPct: null, rssKb: null, seeded: opts.seeded === true, recovered: opts.recovered === true,
-      exitFromProc: false, killedBy: null, oomRssKb: null, cgroupId: src.cgroupId,
+      exitFromProc: false, killedBy: null, oomRssKb: null, oomMemcg: null, cgroupId: src.cgroupId,
       cgroup: src.cgroup ?? '', unit: src.cgroup !== undefined ? src.unit ?? '' : '',
     };
     // parent undefined: look it up by ppid; null: deliberately none.

@@ -10,8 +10,8 @@ export const LAYOUT = {
   header: { size: 64, ts_ns: 0, start_ns: 8, cgroup_id: 16, type: 24, pid: 28, ppid: 32, tid: 36, uid: 40, comm: 48 },
   exec: { memcg_id: 64, filename_len: 72, args_len: 74, args_truncated: 76, filename: 80, args: 336 },
   exit: {
-    duration_ns: 64, cpu_ns: 72, oom_rss_kb: 80, exit_code: 88, signal: 92, sender_pid: 96, sender_uid: 100,
-    sender_comm: 104, core_dumped: 120, reason: 121,
+    duration_ns: 64, cpu_ns: 72, oom_rss_kb: 80, oom_memcg_id: 88, exit_code: 96, signal: 100, sender_pid: 104, sender_uid: 108,
+    sender_comm: 112, core_dumped: 128, reason: 129,
   },
   fork: { child_start_ns: 64, child_pid: 72 },
   types: { exec: 1, exit: 2, fork: 3 },
@@ -60,7 +60,7 @@ function addReason(ev: ExitEvent, batch: Buffer, view: DataView, r: number): Exi
     };
   } else if (kind === R.signalKernel || kind === R.oom) {
     ev.killedBy = { pid: 0, comm: '', uid: 0, kernel: true };
-    if (kind === R.oom) ev.oom = { rssKb: u64(view, r + X.oom_rss_kb) };
+    if (kind === R.oom) ev.oom = { rssKb: u64(view, r + X.oom_rss_kb), memcgId: cgroupId(view, r + X.oom_memcg_id) };
   }
   return ev;
 }

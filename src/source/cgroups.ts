@@ -98,6 +98,11 @@ export class CgroupResolver {
     this.memory = new Hierarchy(mounts.memory, clock);
   }
 
+  /** A memory cgroup's path from its id: the v1 memory controller's where mounted, else the v2 hierarchy's. */
+  memoryPath(id: string): string | null {
+    return this.memory.root ? this.memory.path(id) : this.v2.path(id);
+  }
+
   /** v2Id: the header's cgroup_id; memcgId: the exec record's v1 memory cgroup id ('0' or absent: none). */
   resolve(v2Id: string, memcgId = '0'): Placement | null {
     const key = v2Id + ':' + memcgId;

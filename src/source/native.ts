@@ -6,7 +6,7 @@ import * as path from 'node:path';
 export interface AbiLayout {
   header: Record<'size' | 'ts_ns' | 'start_ns' | 'cgroup_id' | 'type' | 'pid' | 'ppid' | 'tid' | 'uid' | 'comm', number>;
   exec: Record<'size' | 'memcg_id' | 'filename_len' | 'args_len' | 'args_truncated' | 'filename' | 'args', number>;
-  exit: Record<'size' | 'duration_ns' | 'cpu_ns' | 'exit_code' | 'signal' | 'core_dumped' | 'oom_rss_kb' | 'sender_pid'
+  exit: Record<'size' | 'duration_ns' | 'cpu_ns' | 'exit_code' | 'signal' | 'core_dumped' | 'oom_rss_kb' | 'oom_memcg_id' | 'sender_pid'
     | 'sender_uid' | 'sender_comm' | 'reason', number>;
   fork: Record<'size' | 'child_start_ns' | 'child_pid', number>;
   types: Record<'exec' | 'exit' | 'fork', number>;

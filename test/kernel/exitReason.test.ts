@@ -203,5 +203,8 @@ describe.skipIf(skip || skipReason(noMemcg))('exit reason: the OOM killer (a v1 
     expect(oom).toMatchObject({ signal: 9, reason: 'oom', killed_by: { kernel: true } });
     expect(oom.oom_rss_kb).toBeGreaterThan(32 << 10); // most of the 64 MiB it was allowed
     expect(oom.oom_rss_kb).toBeLessThanOrEqual(80 << 10);
+    // The memory cgroup it was in when chosen (it joined it after its exec), resolved from the kernel's id.
+    expect(oom.oom_memcg).toBe(`/${path.basename(cgroup)}`);
+    expect('oom_memcg' in killed).toBe(false);
   });
 });

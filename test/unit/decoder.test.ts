@@ -18,7 +18,7 @@ describe.skipIf(!built)('ABI', () => {
     expect(abi.fork).toMatchObject(LAYOUT.fork);
     expect(abi.types).toEqual(LAYOUT.types);
     expect(abi.reasons).toEqual(LAYOUT.reasons);
-    expect(abi.exit.size).toBe(128);
+    expect(abi.exit.size).toBe(136); // header + 72: the OOM memory cgroup joined the tail
     expect(abi.exec.memcg_id).toBe(abi.header.size); // widest first, right after the header
     expect(abi.exec.filename % 8).toBe(0);
     expect(abi.limits.commLen).toBe(LAYOUT.commLen);
@@ -66,7 +66,7 @@ describe('decodeBatch', () => {
       args.copy(b, E.args);
     });
     const X = LAYOUT.exit;
-    const exit = record(2, 128, (b) => {
+    const exit = record(2, 136, (b) => {
       b.writeBigUInt64LE(1_000_000_000n, X.duration_ns);
       b.writeBigUInt64LE(250_000_000n, X.cpu_ns);
       b.writeInt32LE(3, X.exit_code);
@@ -95,9 +95,10 @@ describe('decodeBatch', () => {
   it('decodes why an exit happened: the sender process (its comm raw), the kernel, the OOM killer', () => {
     const X = LAYOUT.exit;
     const R = LAYOUT.reasons;
-    const exitWith = (reason: number) => record(2, 128, (b) => {
+    const exitWith = (reason: number) => record(2, 136, (b) => {
       b.writeUInt32LE(reason === R.oom ? 9 : 15, X.signal);
       b.writeBigUInt64LE(421_888n, X.oom_rss_kb);
+      b.writeBigUInt64LE(4242n, X.oom_memcg_id);
       b.writeUInt32LE(777, X.sender_pid);
       b.writeUInt32LE(1000, X.sender_uid);
       b.write('k\x1b[31mill{x}\u009b', X.sender_comm, 'latin1'); // hostile bytes: ESC, braces, a lone C1 byte
@@ -109,7 +110,7 @@ describe('decodeBatch', () => {
     expect('oom' in user).toBe(false);
     expect(kernel).toMatchObject({ signal: 15, killedBy: { pid: 0, comm: '', uid: 0, kernel: true } });
     expect('oom' in kernel).toBe(false);
-    expect(oom).toMatchObject({ signal: 9, killedBy: { kernel: true }, oom: { rssKb: 421_888 } });
+    expect(oom).toMatchObject({ signal: 9, killedBy: { kernel: true }, oom: { rssKb: 421_888, memcgId: '4242' } });
   });
 
   it('stops at a torn record instead of reading past the batch', () => {

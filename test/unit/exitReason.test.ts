@@ -42,6 +42,8 @@ const CASES: [string, ExitEvent, ExitReason, string, string][] = [
   ['sender not seen', exit(10, 1, { signal: 9 }), 'signal', 'SIGKILL', 'SIGKILL'],
   ['the OOM killer', exit(10, 1, { signal: 9, killedBy: KERNEL, oomRssKb: 412 * 1024 + 100 }), 'oom', 'OOM', 'OOM-killed (412 MiB)'],
   ['the OOM killer, small', exit(10, 1, { signal: 9, killedBy: KERNEL, oomRssKb: 900 }), 'oom', 'OOM', 'OOM-killed (900 KiB)'],
+  ['the OOM killer, in a memory cgroup', { ...exit(10, 1, { signal: 9, killedBy: KERNEL }), oom: { rssKb: 2048, memcg: '/jobs/batch' } }, 'oom', 'OOM',
+    'OOM-killed (2 MiB) in /jobs/batch'],
   ['a zombie read from /proc', exit(10, 1, { code: 3, inferred: 'zombie' }), 'code', 'Z exit 3', 'zombie, exit 3 (from /proc)'],
   ['a killed zombie', exit(10, 1, { signal: 9, inferred: 'zombie' }), 'signal', 'Z SIGKILL', 'zombie, SIGKILL (from /proc)'],
   ['vanished', exit(10, 1, { inferred: 'vanished' }), 'lost', 'lost', 'exit lost'],

@@ -27,7 +27,7 @@ function row(over: Partial<ProcessRow> = {}): ProcessRow {
     args: ['python3', 'app.py'], argsTruncated: false, label: 'app.py', start: 1e9, startedAt: NOW - 65_000,
     firstSeenAt: NOW - 60_000, execs: 1, lastExecAt: NOW - 65_000, state: 'running', exitCode: null, signal: null, coreDumped: false, exitedAt: null,
     lifetimeMs: null, cpuPct: 1.5, rssKb: 20480, seeded: false, recovered: false, exitFromProc: false, cgroupId: '42',
-    killedBy: null, oomRssKb: null, cgroup: '/system.slice/app.service', unit: 'app.service', ...over,
+    killedBy: null, oomRssKb: null, oomMemcg: null, cgroup: '/system.slice/app.service', unit: 'app.service', ...over,
   };
 }
 
