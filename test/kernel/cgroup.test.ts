@@ -78,9 +78,11 @@ describe.skipIf(skip)('where it ran: a v1 memory cgroup made here, and the root 
     expect(execOf(evs, outside.pid!)).toMatchObject({ comm: 'ltcg-out', cgroup: '/', unit: '' });
 
     await waitFor(only, (e) => !!execOf(e, inside.pid!));
-    await new Promise((r) => setTimeout(r, 500)); // the other process's exec had time to arrive too
-    const filtered = (await waitFor(only, () => true)).filter((e) => e.type === 'exec');
-    expect(filtered.map((e) => e.pid)).toEqual([inside.pid]);
+    // A later exec in the cgroup is the barrier: events arrive in order, so the outside one would be in by then.
+    const barrier = inCgroup(CG, 'ltcg-bar');
+    await firstLine(barrier);
+    const filtered = (await waitFor(only, (e) => !!execOf(e, barrier.pid!))).filter((e) => e.type === 'exec' && e.comm !== 'sh');
+    expect(filtered.map((e) => e.pid)).toEqual([inside.pid, barrier.pid]);
 
     children.killAll();
     await waitFor(all, (e) => e.some((x) => x.type === 'exit' && x.pid === inside.pid));
@@ -96,7 +98,7 @@ describe.skipIf(skip)('where it ran: a v1 memory cgroup made here, and the root 
     const replayUnit = spawnSync(process.execPath, [BIN, '--json', '--replay', rec, '--unit', 'lifetop-cg-*'], { encoding: 'utf8' });
     expect(replayUnit.status).toBe(0);
     const unitPids = replayUnit.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as JsonEvent).map((e) => e.pid);
-    expect(new Set(unitPids)).toEqual(new Set([inside.pid]));
+    expect(new Set(unitPids)).toEqual(new Set([inside.pid, barrier.pid]));
   });
 
   it('shows them in a snapshot of running processes (from /proc), and --unit narrows it', async () => {
