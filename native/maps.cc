@@ -18,30 +18,24 @@ extern "C" {
 
 namespace {
 
-// "text*" → prefix match on "text"; anything else is exact. The kernel compares at most
-// LT_COMM_LEN - 1 bytes, so a longer pattern could never match.
-struct lt_pattern ParsePattern(std::string text) {
+// The map's layout for one compiled pattern. The kernel compares at most LT_COMM_LEN - 1 bytes:
+// core/filter refuses longer ones; this only keeps a bad call from writing past the field.
+struct lt_pattern ToMap(const Pattern& p) {
   struct lt_pattern pat = {};
-  if (!text.empty() && text.back() == '*') {
-    pat.prefix = 1;
-    text.pop_back();
-  }
-  if (text.empty() || text.size() >= LT_COMM_LEN)
-    throw Fail("EINVAL", "pattern '" + text + "' must be 1 to 15 characters");
-  memcpy(pat.text, text.data(), text.size());
-  pat.len = static_cast<uint32_t>(text.size());
+  if (p.text.empty() || p.text.size() >= LT_COMM_LEN)
+    throw Fail("EINVAL", "a pattern must be 1 to 15 bytes");
+  memcpy(pat.text, p.text.data(), p.text.size());
+  pat.len = static_cast<uint32_t>(p.text.size());
+  pat.prefix = p.prefix ? 1 : 0;
   return pat;
 }
 
 // Patterns go in before the config that counts them, so the kernel never reads a count
 // ahead of its entries; a bad pattern stops before the config changes.
-void WritePatterns(lifecycle_bpf& skel, const std::vector<std::string>& patterns, struct lt_config* cfg) {
-  for (const std::string& text : patterns) {
-    if (text == "*") {
-      cfg->match_all = 1;
-      continue;
-    }
-    struct lt_pattern pat = ParsePattern(text);
+void WritePatterns(lifecycle_bpf& skel, const std::vector<Pattern>& patterns, struct lt_config* cfg) {
+  std::vector<struct lt_pattern> out;
+  for (const Pattern& p : patterns) out.push_back(ToMap(p));
+  for (const struct lt_pattern& pat : out) {
     uint32_t key = cfg->npatterns++;
     bpf_map__update_elem(skel.maps.patterns, &key, sizeof(key), &pat, sizeof(pat), BPF_ANY);
   }
@@ -63,7 +57,7 @@ void ClearMap(const struct bpf_map* map) {
 
 }  // namespace
 
-void WriteFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, bool follow_children) {
+void WriteFilter(lifecycle_bpf& skel, bool match_all, const std::vector<Pattern>& patterns, bool follow_children) {
   if (patterns.size() > LT_MAX_PATTERNS)
     throw Fail("EINVAL", "at most " + std::to_string(LT_MAX_PATTERNS) + " patterns");
   struct lt_config cfg = {};
@@ -72,6 +66,7 @@ void WriteFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, 
   if (bpf_map__lookup_elem(skel.maps.filter_config, &zero, sizeof(zero), &old, sizeof(old), 0) == 0)
     cfg.unit_filter = old.unit_filter;  // --unit stays as it was
   cfg.follow_children = follow_children ? 1 : 0;
+  cfg.match_all = match_all ? 1 : 0;
   WritePatterns(skel, patterns, &cfg);
   bpf_map__update_elem(skel.maps.filter_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY);
   ClearMap<uint32_t>(skel.maps.traced);  // what the old filter traced must not outlive it

@@ -11,7 +11,13 @@ struct lifecycle_bpf;
 
 // Replaces the filter live ("*" = everything, "text*" = prefix, else exact) and empties the
 // traced set; the caller re-seeds what still matches. Throws BpfError on a bad pattern.
-void WriteFilter(lifecycle_bpf& skel, const std::vector<std::string>& patterns, bool follow_children);
+// One comm pattern as core/filter compiled it: text without the '*', and whether it had one.
+struct Pattern {
+  std::string text;
+  bool prefix;
+};
+
+void WriteFilter(lifecycle_bpf& skel, bool match_all, const std::vector<Pattern>& patterns, bool follow_children);
 
 // --unit in the kernel: replaces the deny lists (v2 ids with LT_UNIT_DENY or LT_UNIT_BY_MEMCG,
 // v1 memory ids denied) and turns the check on or off. What does not fit is left out: it passes.

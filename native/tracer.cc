@@ -177,17 +177,22 @@ Napi::Value Tracer::Stop(const Napi::CallbackInfo& info) {
   return TakeAll(info.Env(), *consumer_.ready());
 }
 
-// setFilter(patterns: string[], followChildren: boolean): live, no reload.
+// setFilter(matchAll, texts, prefixes, followChildren): live, no reload. The patterns come compiled
+// (core/filter compileFilter): what a pattern means is decided once, in TypeScript.
 Napi::Value Tracer::SetFilter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!programs_) ThrowCode(env, "ESTOPPED", "tracer was stopped");
-  if (info.Length() < 2 || !info[0].IsArray())
-    ThrowCode(env, "EINVAL", "setFilter(patterns, followChildren)");
-  Napi::Array list = info[0].As<Napi::Array>();
-  std::vector<std::string> patterns;
-  for (uint32_t i = 0; i < list.Length(); i++) patterns.push_back(list.Get(i).ToString().Utf8Value());
-  bool follow_children = info[1].ToBoolean().Value();
-  Guard(env, [&] { WriteFilter(programs_->skel(), patterns, follow_children); });
+  if (info.Length() < 4 || !info[1].IsArray() || !info[2].IsArray())
+    ThrowCode(env, "EINVAL", "setFilter(matchAll, texts, prefixes, followChildren)");
+  Napi::Array texts = info[1].As<Napi::Array>();
+  Napi::Array prefixes = info[2].As<Napi::Array>();
+  std::vector<Pattern> patterns;
+  for (uint32_t i = 0; i < texts.Length(); i++) {
+    patterns.push_back({texts.Get(i).ToString().Utf8Value(), prefixes.Get(i).ToBoolean().Value()});
+  }
+  bool match_all = info[0].ToBoolean().Value();
+  bool follow_children = info[3].ToBoolean().Value();
+  Guard(env, [&] { WriteFilter(programs_->skel(), match_all, patterns, follow_children); });
   return env.Undefined();
 }
 

@@ -72,6 +72,23 @@ function checkPattern(pattern: string, text: string, maxBytes = COMM_MAX, limit 
   }
 }
 
+/** Patterns as the kernel stores them (bpf/lifecycle.h struct lt_pattern and lt_config.match_all). */
+export interface CompiledFilter {
+  matchAll: boolean;
+  /** Without the trailing '*'; prefix: it had one. */
+  patterns: { text: string; prefix: boolean }[];
+}
+
+/** The one reading of a pattern list, for the kernel: matchComm is the same rule on a comm. */
+export function compileFilter(patterns: string[]): CompiledFilter {
+  const out: CompiledFilter = { matchAll: false, patterns: [] };
+  for (const p of patterns) {
+    if (p === '*') out.matchAll = true;
+    else out.patterns.push(p.endsWith('*') ? { text: p.slice(0, -1), prefix: true } : { text: p, prefix: false });
+  }
+  return out;
+}
+
 /** True when comm matches any pattern. */
 export function matchComm(patterns: string[], comm: string): boolean {
   for (const p of patterns) {

@@ -2,6 +2,7 @@
 // (u32 length + record, 8-byte aligned) into LifecycleEvents.
 import * as fs from 'node:fs';
 import type { Counters, ExitEvent, FollowingSource, FilterSpec, LifecycleEvent, StreamRecord } from '../core/types';
+import { compileFilter } from '../core/filter';
 import type { UnitDeny } from './cgroups';
 import { loadAddon, type AbiLayout, type NativeAddon, type NativeTracer, type TracerStats } from './native';
 
@@ -183,7 +184,8 @@ export class BpfSource implements FollowingSource {
 
   setFilter(filter: FilterSpec): void {
     if (this.stopped) return;
-    this.tracer.setFilter(filter.patterns, filter.followChildren);
+    const compiled = compileFilter(filter.patterns);
+    this.tracer.setFilter(compiled.matchAll, compiled.patterns.map((p) => p.text), compiled.patterns.map((p) => p.prefix), filter.followChildren);
   }
 
   counters(): Counters {

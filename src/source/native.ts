@@ -35,7 +35,8 @@ export interface NativeTracer {
   start(onBatch: (batch: Buffer) => void): void;
   /** Detaches and returns the records not yet delivered. */
   stop(): Buffer | undefined;
-  setFilter(patterns: string[], followChildren: boolean): void;
+  /** Compiled by core/filter compileFilter: the addon only stores what it is given. */
+  setFilter(matchAll: boolean, texts: string[], prefixes: boolean[], followChildren: boolean): void;
   track(pids: number[], startsNs: number[]): number;
   /** --unit in the kernel: cgroups known not to match (v2 ids with 1 deny / 2 by memcg; v1 memory ids). */
   setUnitDeny(enabled: boolean, v2Ids: number[], v2Values: number[], memcgIds: number[]): void;

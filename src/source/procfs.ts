@@ -157,15 +157,6 @@ export function pids(): number[] {
   return names.filter((n) => /^\d+$/.test(n)).map(Number);
 }
 
-export function scanProc(): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const pid of pids()) {
-    const info = readProc(pid);
-    if (info) out.push(info);
-  }
-  return out;
-}
-
 /** Cheap scan (stat files only) of every live process. */
 export function scanStats(): ProcStat[] {
   const out: ProcStat[] = [];

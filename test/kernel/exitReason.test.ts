@@ -17,7 +17,7 @@ const HOSTILE = 'k\x1b[31m\x07ill{x}';
 interface KilledBy { pid: number; comm: string; uid: number; kernel: boolean }
 interface ExitJson {
   type: string; pid: number; comm: string; exit_code: number; signal: number; core_dumped: boolean;
-  reason?: string; killed_by?: KilledBy | null; oom_rss_kb?: number;
+  reason?: string; killed_by?: KilledBy | null; oom_rss_kb?: number; oom_memcg?: string;
 }
 
 let dir: string;

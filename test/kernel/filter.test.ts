@@ -19,6 +19,7 @@ const TABLE: string[][] = [
   ['ltfy0123456789a'], // 15 bytes: the whole comm
   ['ltfy0123456789*'],
   ['ltfab', 'ltfx-exac*'],
+  ['*'], // everything (lt_config.match_all)
 ];
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError } from '../support/errors';
-import { COMM_MAX, DEFAULT_FILTER, FilterError, formatFilter, matchComm, MAX_PATTERNS, parseFilter } from '../../src/core/filter';
+import { COMM_MAX, compileFilter, DEFAULT_FILTER, FilterError, formatFilter, matchComm, MAX_PATTERNS, parseFilter } from '../../src/core/filter';
 
 describe('parseFilter', () => {
   it('splits, trims and de-duplicates', () => {
@@ -59,5 +59,14 @@ describe('matchComm', () => {
 describe('formatFilter', () => {
   it('is the inverse of parseFilter', () => {
     expect(formatFilter(parseFilter(' python*, uvicorn '))).toBe('python*,uvicorn');
+  });
+});
+
+describe('compileFilter (what the kernel stores)', () => {
+  it('reads each pattern once: * is match-all, a trailing * a prefix, anything else exact', () => {
+    expect(compileFilter(['python*', 'uvicorn', '*'])).toEqual({
+      matchAll: true, patterns: [{ text: 'python', prefix: true }, { text: 'uvicorn', prefix: false }],
+    });
+    expect(compileFilter([])).toEqual({ matchAll: false, patterns: [] });
   });
 });
