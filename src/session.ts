@@ -341,7 +341,12 @@ export class Session extends EventEmitter {
       if (r.cgroup === undefined) {
         if (r.type === 'exec' && this.live) {
           this.resolver ??= this.opts.cgroups ?? new CgroupResolver();
-          const placed = this.source.kind === 'bpf' ? this.resolver.resolve(r.cgroupId, r.memcgId) : null;
+          let placed = this.source.kind === 'bpf' ? this.resolver.resolve(r.cgroupId, r.memcgId) : null;
+          // v2 at the root and no v1 memory controller: the ids say only "/", /proc may know cpu's path.
+          if (placed?.cgroup === '/' && !this.resolver.hasMemory) {
+            const fromProc = readCgroup(r.pid);
+            if (fromProc !== '' && fromProc !== '/') placed = { cgroup: fromProc, unit: unitOf(fromProc) };
+          }
           const cgroup = placed?.cgroup ?? readCgroup(r.pid);
           if (cgroup !== '') {
             r.cgroup = cgroup;

@@ -98,6 +98,11 @@ export class CgroupResolver {
     this.memory = new Hierarchy(mounts.memory, clock);
   }
 
+  /** Whether a v1 memory hierarchy is mounted (hybrid systems): else v2 and /proc (cpu's) must do. */
+  get hasMemory(): boolean {
+    return this.memory.root !== null;
+  }
+
   /** A memory cgroup's path from its id: the v1 memory controller's where mounted, else the v2 hierarchy's. */
   memoryPath(id: string): string | null {
     return this.memory.root ? this.memory.path(id) : this.v2.path(id);
