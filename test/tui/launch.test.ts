@@ -39,7 +39,7 @@ describe.skipIf(skip)('lifetop UI: launch mode and signals', () => {
     return { pane, pid: () => Number(fs.readFileSync(pidFile, 'utf8')) };
   }
 
-  it.skipIf(skipReason(uvicornMissing))('launches uvicorn with 2 workers: master and workers from their first exec; q stops it, nothing loaded', async () => {
+  it.skipIf(skipReason(uvicornMissing))('launches uvicorn with 2 workers: master and workers from their first exec; Ctrl-C stops it, q leaves nothing loaded', async () => {
     fs.writeFileSync(path.join(ws.dir, 'app.py'), APP);
     const port = 20000 + (process.pid % 20000);
     const ui = start(`-- /usr/bin/python3 -m uvicorn app:app --host 127.0.0.1 --port ${port} --workers 2`, ws.dir);
@@ -53,6 +53,11 @@ describe.skipIf(skip)('lifetop UI: launch mode and signals', () => {
     expect(screen).toMatch(new RegExp(`EXEC ${masterPid}<-\\d+ python3 /usr/bin/python3 -m uvicorn app:app`));
     const workers = tableRows(screen).filter((r) => r.includes('uvicorn app:app worker')).map(rowPid);
     const held = bpfObjectsOf(ui.pid());
+    // Ctrl-C goes to the command's process group first, as a shell would: uvicorn shuts down, the UI stays.
+    ui.pane.send('C-c');
+    const ended = await ui.pane.waitFor(/command (exited with code \d+|killed by SIG\w+)/, 'the command ended by Ctrl-C', 30_000);
+    expect(ended).toMatch(/Ctrl-C sent SIGINT to the command/);
+    expect(tableRows(ended).filter((r) => /uvicorn app:app/.test(r) && /\brun\s*$/.test(r))).toEqual([]);
     ui.pane.send('q');
     await ui.pane.waitFor(/EXITED 0/, 'lifetop to exit 0');
     expect(ui.pane.screen()).toMatch(/lifetop: command (exited with code|killed by)/);
