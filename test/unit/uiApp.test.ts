@@ -216,6 +216,24 @@ describe('runUi', () => {
     }
   });
 
+  it('saves folded rows too: folding changes only what is shown', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-ui-'));
+    try {
+      const s = new FakeSession();
+      // An sh -c wrapper of one child: folded away on screen.
+      s.feed([exec(10, 'sh', ['sh', '-c', 'python3 a.py']), { ...exec(11, 'python3', ['python3', 'a.py']), ppid: 10 }]);
+      const t = start(s, dir);
+      await until(() => t.screen().includes('1 folded (z)'), 'the wrapper folded');
+      t.input.write('w\x15all.json\r');
+      const target = path.join(dir, 'all.json');
+      await until(() => t.screen().includes(`saved ${target} (2 rows)`), 'the saved message');
+      const snap = JSON.parse(fs.readFileSync(target, 'utf8')) as { processes: { pid: number }[] };
+      expect(snap.processes.map((p) => p.pid).sort()).toEqual([10, 11]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reconciles right before saving and writes the counters; a paused screen is written as shown', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifetop-ui-'));
     try {
