@@ -5,7 +5,7 @@
 import blessed from 'blessed';
 import type { Widgets } from 'blessed';
 import { formatCount } from '../core/format';
-import type { RateName, RateSource } from './sparklines';
+import { bucket, type RateName, type RateSource } from './sparklines';
 import { line, type Segment } from './text';
 import type { Theme } from './theme';
 import type { Rect } from './layout';
@@ -45,21 +45,6 @@ export function ageLabel(i: number, n: number): string {
   const ago = n - 1 - i;
   if (ago === 0) return 'now';
   return `-${Math.floor(ago / 60)}:${String(ago % 60).padStart(2, '0')}`;
-}
-
-/** Values (oldest first) squeezed into `cells` columns by maximum, so a one-second spike stays visible. */
-export function bucket(values: readonly number[], cells: number): number[] {
-  const n = values.length;
-  if (n <= cells) return values.slice();
-  const out: number[] = [];
-  for (let i = 0; i < cells; i++) {
-    const from = Math.floor((i * n) / cells);
-    const to = Math.max(from + 1, Math.floor(((i + 1) * n) / cells));
-    let m = 0;
-    for (let j = from; j < to; j++) m = Math.max(m, values[j]);
-    out.push(m);
-  }
-  return out;
 }
 
 /**

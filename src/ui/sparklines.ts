@@ -21,25 +21,28 @@ const METRICS: ReadonlyArray<[string, RateName, RateName]> = [
   ['exits/s', 'exits', 'tracedExits'],
 ];
 
+/** Values (oldest first) squeezed into `cells` columns by maximum, so a one-second spike stays visible. */
+export function bucket(values: readonly number[], cells: number): number[] {
+  const n = values.length;
+  if (n <= cells) return values.slice();
+  const out: number[] = [];
+  for (let i = 0; i < cells; i++) {
+    const from = Math.floor((i * n) / cells);
+    const to = Math.max(from + 1, Math.floor(((i + 1) * n) / cells));
+    let m = 0;
+    for (let j = from; j < to; j++) m = Math.max(m, values[j]);
+    out.push(m);
+  }
+  return out;
+}
+
 /**
  * Values (oldest first) → exactly `cells` ramp characters, newest at the right. A longer series is
  * bucketed by maximum so short spikes stay visible; a shorter one is padded on the left.
  */
 export function sparkline(values: readonly number[], cells: number, ramp: string): string {
   if (cells <= 0) return '';
-  const n = values.length;
-  const points: number[] = [];
-  if (n <= cells) {
-    points.push(...values);
-  } else {
-    for (let i = 0; i < cells; i++) {
-      const from = Math.floor((i * n) / cells);
-      const to = Math.max(from + 1, Math.floor(((i + 1) * n) / cells));
-      let m = 0;
-      for (let j = from; j < to; j++) m = Math.max(m, values[j]);
-      points.push(m);
-    }
-  }
+  const points = bucket(values, cells);
   const max = points.reduce((a, b) => Math.max(a, b), 0);
   const top = ramp.length - 1;
   const chars = points.map((v) => (v > 0 && max > 0 ? ramp[Math.min(top, Math.max(1, Math.ceil((v / max) * top)))] : ramp[0]));

@@ -1,6 +1,7 @@
 // The rate-history chart's text form (--ascii, --no-color) and its helpers, without a terminal.
 import { describe, expect, it } from 'vitest';
-import { ageLabel, bucket, textPanel } from '../../src/ui/chartPane';
+import { ageLabel, textPanel } from '../../src/ui/chartPane';
+import { bucket } from '../../src/ui/sparklines';
 import { makeTheme } from '../../src/ui/theme';
 import { plain } from '../support/tags';
 
