@@ -452,8 +452,7 @@ function parseNarrow(opts: CliOptions): string[] {
 async function launch(opts: CliOptions): Promise<LaunchedCommand> {
   const [command, ...args] = opts.command!;
   const user = invokingUser(process.env, opts.asRoot);
-  const file = resolveCommand(command, process.env, user);
-  let stdio: LaunchOptions['stdio'];
+  const file = resolveCommand(command, process.env);
   if (opts.mode === 'ui') {
     // The screen is lifetop's: COMMAND's output goes to a log the status bar names.
     const log = commandLogPath();
@@ -463,12 +462,17 @@ async function launch(opts: CliOptions): Promise<LaunchedCommand> {
       fs.chownSync(path.dirname(log), user.uid, user.gid);
     }
     commandLog = log;
-    stdio = { stdin: 'ignore', stdout: fd, stderr: fd };
-  } else {
-    // --json owns stdout: COMMAND's goes to stderr, so the stream stays NDJSON.
-    stdio = { stdin: 'inherit', stdout: opts.mode === 'json' ? 'stderr' : 'inherit', stderr: 'inherit' };
+    try {
+      const started = await LaunchedCommand.start([file, ...args], { detached: true, stdio: { stdin: 'ignore', stdout: fd, stderr: fd }, user });
+      started.log = log;
+      return started;
+    } finally {
+      fs.closeSync(fd); // COMMAND has its own copy
+    }
   }
-  return LaunchedCommand.start([file, ...args], { detached: opts.mode === 'ui', stdio, user });
+  // --json owns stdout: COMMAND's goes to stderr, so the stream stays NDJSON.
+  const stdio: LaunchOptions['stdio'] = { stdin: 'inherit', stdout: opts.mode === 'json' ? 'stderr' : 'inherit', stderr: 'inherit' };
+  return LaunchedCommand.start([file, ...args], { detached: false, stdio, user });
 }
 
 /** Where COMMAND's output goes in the UI. */

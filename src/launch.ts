@@ -47,29 +47,27 @@ export function invokingUser(env: NodeJS.ProcessEnv, asRoot: boolean): LaunchOpt
   return { uid, gid, name: env.SUDO_USER };
 }
 
-function executable(file: string, user: LaunchOptions['user']): boolean {
+/** A regular file with an execute bit: whose bit applies (owner, groups, other) exec itself decides. */
+function executable(file: string): boolean {
   try {
     const st = fs.statSync(file);
-    if (!st.isFile()) return false;
-    if (!user) return (st.mode & 0o111) !== 0;
-    const bits = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
-    return (st.mode & bits) !== 0 || (st.mode & 0o111) !== 0; // groups beyond the primary: let exec decide
+    return st.isFile() && (st.mode & 0o111) !== 0;
   } catch {
     return false;
   }
 }
 
 /** Resolves COMMAND as a shell would (PATH unless it names a path), or says why it cannot run. */
-export function resolveCommand(command: string, env: NodeJS.ProcessEnv, user: LaunchOptions['user']): string {
+export function resolveCommand(command: string, env: NodeJS.ProcessEnv): string {
   if (command === '') throw new LaunchError('-- needs a command to run', 127);
   if (command.includes('/')) {
     if (!fs.existsSync(command)) throw new LaunchError(`${quote(command)}: no such file`, 127);
-    if (!executable(command, user)) throw new LaunchError(`${quote(command)}: not an executable file`, 126);
+    if (!executable(command)) throw new LaunchError(`${quote(command)}: not an executable file`, 126);
     return command;
   }
   for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
     const file = path.join(dir || '.', command);
-    if (executable(file, user)) return file;
+    if (executable(file)) return file;
   }
   throw new LaunchError(`${quote(command)}: command not found`, 127);
 }
@@ -78,6 +76,8 @@ export class LaunchedCommand {
   readonly ended: Promise<CommandEnd>;
   /** Set once COMMAND has ended. */
   end: CommandEnd | null = null;
+  /** Where its output goes, when not to lifetop's own stdout and stderr (the UI). */
+  log?: string;
   private released = false;
   private stopping: Promise<CommandEnd> | null = null;
 
@@ -112,6 +112,7 @@ export class LaunchedCommand {
       ready.once('data', () => resolve());
       ready.once('end', () => reject(new LaunchError(`cannot start ${quote(file)}: the launcher ended before it was ready`, 126)));
     });
+    failed.catch(() => undefined); // an error after the launcher is ready shows as its exit status
     await Promise.race([waiting, failed]);
     child.stdio[4]!.destroy();
     return new LaunchedCommand(child, child.pid!, opts.detached);

@@ -87,6 +87,8 @@ export interface UiOptions {
 export interface LaunchedView {
   readonly pid: number;
   readonly end: { status: number; code: number | null; signal: string | null } | null;
+  /** The file its output goes to. */
+  readonly log?: string;
   signal(sig: NodeJS.Signals): boolean;
 }
 
@@ -353,7 +355,7 @@ class App {
   private commandText(): string | undefined {
     const c = this.command;
     if (!c) return undefined;
-    if (!c.end) return `command ${c.pid} running`;
+    if (!c.end) return `command ${c.pid} running${c.log ? `, output in ${c.log}` : ''}`;
     return c.end.signal ? `command killed by ${c.end.signal} (status ${c.end.status})` : `command exited with code ${c.end.code}`;
   }
 
