@@ -95,7 +95,8 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
       --on-bad-line A    malformed recording line: skip (warn, default) or abort
       --source bpf|proc  event source (default bpf; proc polls /proc, for non-root users)
       --interval SECS    /proc polling interval (default 0.5)
-      --retention SECS   keep exited processes in the table this long (default 10)
+      --retention SECS   keep exited processes in the table this long (default 10; in launch
+                         mode, for the whole run)
       --max-rows N       table bound, oldest exited rows go first (default 50000)
       --ring-size MIB    kernel ring buffer size, a power of two from 1/256 to 1024 (default 8)
       --ascii            ASCII-only drawing (no Unicode blocks or arrows)
@@ -283,7 +284,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     onBadLine: oneOf('on-bad-line', values['on-bad-line'], ['skip', 'abort'] as const, 'skip'),
     source: values.replay !== undefined ? 'replay' : oneOf('source', values.source, ['bpf', 'proc'] as const, 'bpf'),
     intervalMs: positive('interval', values.interval, 0.5, { min: 0.01, max: 3600, unit: 'seconds' }) * 1000,
-    retentionMs: positive('retention', values.retention, 10, { max: MAX_TIMER_SEC, unit: 'seconds' }) * 1000,
+    // Launch mode keeps the whole tree's story (the UI stays on the final table); --max-rows still bounds it.
+    retentionMs: command && values.retention === undefined ? Infinity
+      : positive('retention', values.retention, 10, { max: MAX_TIMER_SEC, unit: 'seconds' }) * 1000,
     maxRows: Math.floor(positive('max-rows', values['max-rows'], 50_000)),
     ringBytes: parseRing(values['ring-size']),
     sort: values.sort === undefined ? { column: 'started', descending: true } : parseSort(values.sort),

@@ -103,6 +103,9 @@ describe('launch mode (-- COMMAND)', () => {
     expect(parseCli(['--snapshot', 'a.json', '--', 'true'], env).durationSec).toBeUndefined();
     expect(parseCli(['-f', 'sh', '--', 'true'], env)).toMatchObject({ filterGiven: true, filterText: 'sh' });
     expect(parseCli(['--json'], env).command).toBeUndefined();
+    // The UI stays on the final table: exited rows of the tree are kept for the whole run unless --retention says.
+    expect(parseCli(['--', 'true'], env).retentionMs).toBe(Infinity);
+    expect(parseCli(['--retention', '5', '--', 'true'], env).retentionMs).toBe(5000);
   });
 
   it.each([
