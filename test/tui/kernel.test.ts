@@ -192,7 +192,7 @@ describe.skipIf(skip)('lifetop UI on the kernel source', () => {
     // The log holds what the ring kept (~150 lines) besides the loss: page through it from the top.
     const log = await logSearch(ui.pane, [/LOST \d+ events \(kernel ring buffer full\): healing from \/proc/,
       new RegExp(`EXEC ${s}<-\\d+ tuil-py .*tuil-started \\(recovered from /proc\\)`)]);
-    expect(log).toHaveLength(2);
+    expect(log, 'the LOST line and the recovered EXEC in the log').toHaveLength(2);
     ui.pane.send('q');
     await ui.pane.waitFor(/EXITED 0/, 'lifetop to exit 0');
     await expectDetached(held);
