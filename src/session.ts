@@ -247,7 +247,6 @@ export class Session extends EventEmitter {
     for (const r of records) this.pending.push(r);
   }
 
-  /** Seeds what runs now; what exits before track() takes hold is verified, never left running. */
   /**
    * Seeds what runs now; what exits before track() takes hold is verified, never left running.
    * A matching process may fork while the scan reads /proc, before its parent is tracked: the
@@ -444,9 +443,12 @@ export class Session extends EventEmitter {
       if (seen.state !== 'alive') out.push(inferredExit(row, seen.stat, now));
     }
     if (heal !== null) {
-      this.healedLoss = heal;
       const found = recoverFromProc(this.filter, (key) => this.table.get(key) !== undefined, now);
-      if (isFollowing(this.source)) this.source.track(found);
+      // With the traced set full, tracking what was found fails too: that is loss (counted and
+      // reported), but healing it again would find the same processes and fail the same way, once
+      // a period for ever (a launch tree -f narrows away is never in the table, so found again).
+      const failed = isFollowing(this.source) ? this.source.track(found) : 0;
+      this.healedLoss = heal + failed;
       out.push(...found);
     }
     if (out.length > 0) {

@@ -186,7 +186,8 @@ export interface EventSource {
  * exits arrive: the kernel's traced set. /proc and replay see everything they can; they are not this.
  */
 export interface FollowingSource extends EventSource {
-  track(procs: { pid: number; start: number }[]): void;
+  /** Returns how many could not be tracked (the traced set was full); they are counted as traced_map loss. */
+  track(procs: { pid: number; start: number }[]): number;
 }
 
 export function isFollowing(source: EventSource): source is FollowingSource {

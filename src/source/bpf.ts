@@ -194,8 +194,11 @@ export class BpfSource implements FollowingSource {
     return { ...c, trackFails: c.trackFails + this.trackFails, queueDrops: this.tracer.stats().lost };
   }
 
-  track(procs: { pid: number; start: number }[]): void {
-    if (procs.length > 0 && !this.stopped) this.trackFails += this.tracer.track(procs.map((p) => p.pid), procs.map((p) => p.start));
+  track(procs: { pid: number; start: number }[]): number {
+    if (procs.length === 0 || this.stopped) return 0;
+    const failed = this.tracer.track(procs.map((p) => p.pid), procs.map((p) => p.start));
+    this.trackFails += failed;
+    return failed;
   }
 
   /** --unit in the kernel (null: off): execs in cgroups known not to match are not traced. */

@@ -52,8 +52,9 @@ export class ProcSource implements EventSource {
     this.caveat = typeof this.watcher === 'string' ? this.pollOnlyCaveat('native addon not loaded') : this.triggeredCaveat();
   }
 
+  /** The bound is measured (README): ~12 ms processes caught 22 of 40, ~24 ms 38 of 40, >= 33 ms 40 of 40. */
   private triggeredCaveat(): string {
-    return `polling /proc on program starts and every ${this.intervalMs / 1000}s: processes shorter than a few ms may be missed; exit status unknown`;
+    return `polling /proc on program starts and every ${this.intervalMs / 1000}s: processes shorter than ~30 ms may be missed; exit status unknown`;
   }
 
   private pollOnlyCaveat(why: string): string {

@@ -2,7 +2,8 @@
 // with codes and signals, zombies, a leader that dies before a renamed thread, forks
 // without exec) compared with what lifetop reports, with and without lost events.
 // Each test runs python under its own name (a symlink), so other tests' processes
-// running in parallel never mix in.
+// running in parallel never mix in. Both exit programs: the one this kernel picks, and the one
+// kernels before 6.16 load (forced with LIFETOP_EXIT_PROGRAM=live).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,7 +16,7 @@ const skip = skipReason(bpfUnavailable());
 
 interface Row {
   pid: number; ppid: number; comm: string; state: string; exit_code: number | null; signal: number | null;
-  origin: string; exit_from: string | null;
+  origin: string; exit_from: string | null; reason: string | null; killed_by: unknown;
 }
 interface Snapshot { counters: Record<string, number>; processes: Row[] }
 
@@ -46,12 +47,16 @@ function ghosts(snap: Snapshot, comm: string): Row[] {
 }
 
 const ZOMBIE_MAKER = [
-  'import os, sys, time',
+  'import os, signal, sys, time',
   'kids = []',
   'for code in (3, 4, 5):',
   '    pid = os.fork()',
   '    if pid == 0: os._exit(code)',
   '    kids.append(pid)',
+  'pid = os.fork()',
+  'if pid == 0: time.sleep(120); os._exit(0)',
+  'os.kill(pid, signal.SIGTERM)  # and one killed by a signal',
+  'kids.append(pid)',
   "print(' '.join(map(str, kids)), flush=True)",
   'time.sleep(120)  # never waits: the children stay zombies',
 ].join('\n');
@@ -85,9 +90,20 @@ afterEach(() => {
   children.killAll();
 });
 
+type ExitProgram = 'auto' | 'live';
+
+/** The forced program is the one loaded (auto is the kernel's choice: group_dead on 6.16+). */
+function expectProgram(stderr: string, program: ExitProgram): void {
+  if (program === 'live') expect(stderr).toContain('exit program live');
+}
+
 /** `lifetop --snapshot` running in the background until its --duration ends. */
-function snapshotRun(file: string, args: string[]): { child: ChildProcess; ready: Promise<void>; done: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [BIN, '--snapshot', file, ...args, '--verbose'], { stdio: ['ignore', 'ignore', 'pipe'] });
+function snapshotRun(
+  file: string, args: string[], program: ExitProgram,
+): { child: ChildProcess; ready: Promise<void>; done: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [BIN, '--snapshot', file, ...args, '--verbose'], {
+    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LIFETOP_EXIT_PROGRAM: program },
+  });
   let stderr = '';
   const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const ready = new Promise<void>((resolve, reject) => {
@@ -100,19 +116,21 @@ function snapshotRun(file: string, args: string[]): { child: ChildProcess; ready
   return { child, ready, done, stderr: () => stderr };
 }
 
-describe.skipIf(skip)('the table is the truth (real kernel, ground-truth workloads)', () => {
+describe.skipIf(skip).each<ExitProgram>(['auto', 'live'])('the table is the truth (real kernel, ground-truth workloads, exit program %s)', (program) => {
   it('matches what every process did: zombies, codes, signals, a renamed last thread, forks without exec', async () => {
-    const py = python('ltgt-py');
-    // Before lifetop: a parent with three unreaped zombies (exited 3, 4, 5), and one to be killed later.
+    const name = `ltgt-${program}`;
+    const py = python(name);
+    // Before lifetop: a parent with four unreaped zombies (exited 3, 4, 5; killed by SIGTERM), and one to be killed later.
     const zparent = start(py, ZOMBIE_MAKER);
     const zombies = (await firstLine(zparent)).split(' ').map(Number);
     await until('the zombies', () => zombies.every((pid) => procState(pid) === 'Z'));
     const preKilled = start(py, SLEEPER);
     await until('the pre-started sleeper', () => procState(preKilled.pid!) !== null);
 
-    const file = path.join(dir, 'truth.json');
-    const lt = snapshotRun(file, ['-f', 'ltgt-py', '--duration', '6']);
+    const file = path.join(dir, `truth-${program}.json`);
+    const lt = snapshotRun(file, ['-f', name, '--duration', '6'], program);
     await lt.ready;
+    expectProgram(lt.stderr(), program);
 
     // During the run.
     const longLived = start(py, SLEEPER);
@@ -137,17 +155,19 @@ describe.skipIf(skip)('the table is the truth (real kernel, ground-truth workloa
     const expectRow = (pid: number, want: Partial<Row>) => expect(rowOf(snap, pid), `pid ${pid}`).toMatchObject(want);
 
     expectRow(zparent.pid!, { state: 'running', origin: 'seeded' });
-    zombies.forEach((pid, i) => expectRow(pid, { state: 'exited', exit_code: 3 + i, signal: 0, origin: 'seeded', exit_from: 'proc' }));
+    zombies.slice(0, 3).forEach((pid, i) => expectRow(pid, { state: 'exited', exit_code: 3 + i, signal: 0, origin: 'seeded', exit_from: 'proc' }));
+    // Killed before lifetop started: the signal from /proc's status, with no sender to name.
+    expectRow(zombies[3], { state: 'exited', exit_code: 0, signal: 15, reason: 'signal', killed_by: null, origin: 'seeded', exit_from: 'proc' });
     expectRow(preKilled.pid!, { state: 'exited', signal: 9, origin: 'seeded', exit_from: 'kernel' });
-    expectRow(longLived.pid!, { state: 'running', origin: 'event', comm: 'ltgt-py' });
+    expectRow(longLived.pid!, { state: 'running', origin: 'event', comm: name });
     expectRow(coded.pid!, { state: 'exited', exit_code: 7, signal: 0, exit_from: 'kernel' });
     expectRow(termed.pid!, { state: 'exited', signal: 15, exit_from: 'kernel' });
     // The process's name, not that of the renamed thread that died last.
-    expectRow(leaderFirst.pid!, { state: 'exited', exit_code: 9, comm: 'ltgt-py' });
+    expectRow(leaderFirst.pid!, { state: 'exited', exit_code: 9, comm: name });
     expectRow(forker.pid!, { state: 'exited', exit_code: 0 });
     expectRow(forkChild, { state: 'exited', exit_code: 2, ppid: forker.pid! });
-    expect(ghosts(snap, 'ltgt-py')).toEqual([]);
-    expect(snap.counters).toMatchObject({ lost_kernel_ring: 0, lost_addon_queue: 0, lost_traced_map: 0, zombie_exits: 3 });
+    expect(ghosts(snap, name)).toEqual([]);
+    expect(snap.counters).toMatchObject({ lost_kernel_ring: 0, lost_addon_queue: 0, lost_traced_map: 0, zombie_exits: 4 });
   });
 });
 
@@ -160,10 +180,10 @@ const FLOOD = [
 ].join('\n');
 
 /** Pids of our name with an exec in the stream and no exit after it. */
-function openPids(evs: { type: string; pid: number; comm: string }[]): Set<number> {
+function openPids(evs: { type: string; pid: number; comm: string }[], comm: string): Set<number> {
   const open = new Set<number>();
   for (const e of evs) {
-    if (e.type === 'exec' && e.comm === 'ltfj-py') open.add(e.pid);
+    if (e.type === 'exec' && e.comm === comm) open.add(e.pid);
     if (e.type === 'exit') open.delete(e.pid);
   }
   return open;
@@ -193,7 +213,7 @@ async function frozenStorm(
   }
 }
 
-describe.skipIf(skip)('healing after lost events (consumer frozen, small ring overflowed)', () => {
+describe.skipIf(skip).each<ExitProgram>(['auto', 'live'])('healing after lost events (consumer frozen, small ring overflowed, exit program %s)', (program) => {
   let lt: Running | undefined;
   afterEach(async () => {
     if (lt) await stopLifetop(lt);
@@ -201,11 +221,13 @@ describe.skipIf(skip)('healing after lost events (consumer frozen, small ring ov
   });
 
   it('--snapshot: reports the loss, recovers what started meanwhile, shows nothing dead as running', async () => {
-    const py = python('ltflt-py');
-    const file = path.join(dir, 'fault.json');
-    const rec = path.join(dir, 'fault.ndjson'); // where to see what lifetop has read so far
-    const run = snapshotRun(file, ['-f', 'ltflt-py', '--ring-size', '0.015625', '--duration', '8', '--record', rec]);
+    const name = `ltflt-${program}`;
+    const py = python(name);
+    const file = path.join(dir, `fault-${program}.json`);
+    const rec = path.join(dir, `fault-${program}.ndjson`); // where to see what lifetop has read so far
+    const run = snapshotRun(file, ['-f', name, '--ring-size', '0.015625', '--duration', '8', '--record', rec], program);
     await run.ready;
+    expectProgram(run.stderr(), program);
     const recorded = (pid: number) => until(`lifetop to record the exec of ${pid}`, () => fs.existsSync(rec)
       && fs.readFileSync(rec, 'utf8').split('\n').slice(0, -1) // whole lines only
         .some((l) => { const r = JSON.parse(l) as { type: string; pid?: number }; return r.type === 'exec' && r.pid === pid; }));
@@ -217,24 +239,26 @@ describe.skipIf(skip)('healing after lost events (consumer frozen, small ring ov
     expect(survivors.some((s) => rowOf(snap, s.pid!)?.origin === 'recovered')).toBe(true);
     expect(rowOf(snap, before.pid!), 'the sleeper seen before the freeze').toBeDefined();
     for (const k of [...killed, before]) expect(rowOf(snap, k.pid!)?.state ?? 'absent', `killed ${k.pid}`).not.toBe('running');
-    expect(ghosts(snap, 'ltflt-py')).toEqual([]);
+    expect(ghosts(snap, name)).toEqual([]);
   });
 
   it('--json: a lost record says where the gap is; recovered and inferred events close it', async () => {
-    const py = python('ltfj-py');
-    lt = await startLifetop(['--json', '-f', 'ltfj-py', '--ring-size', '0.015625']);
+    const name = `ltfj-${program}`;
+    const py = python(name);
+    lt = await startLifetop(['--json', '-f', name, '--ring-size', '0.015625'], { env: { LIFETOP_EXIT_PROGRAM: program } });
+    expectProgram(lt.stderr.join(''), program);
     const { survivors, killed, before } = await frozenStorm(lt.child.pid!, py,
       (pid) => waitFor(lt!, (e) => e.some((x) => x.type === 'exec' && x.pid === pid)));
     // Within a reconcile period of the thaw, the stream closes: every process it shows started
     // and not ended is alive (a dead one got its exit, observed or inferred), the survivors are there.
     const evs = await waitFor(lt, (e) => e.some((x) => x.type === ('lost' as string))
       && survivors.every((s) => e.some((x) => x.type === 'exec' && x.pid === s.pid))
-      && [...openPids(e)].every((pid) => procState(pid) !== null));
+      && [...openPids(e, name)].every((pid) => procState(pid) !== null));
     const lost = evs.find((x) => x.type === ('lost' as string)) as unknown as { stage: string; count: number; since: string; until: string };
     expect(lost.stage).toBe('kernel_ring');
     expect(lost.count).toBeGreaterThan(0);
     expect(Date.parse(lost.until)).toBeGreaterThanOrEqual(Date.parse(lost.since));
-    const open = openPids(evs);
+    const open = openPids(evs, name);
     expect(open.has(before.pid!)).toBe(false);
     for (const k of killed) expect(open.has(k.pid!)).toBe(false);
   });

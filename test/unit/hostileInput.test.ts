@@ -152,24 +152,25 @@ describe('readers and signals that go away early', () => {
     const file = recording('gap.ndjson', [
       formatEvent(exec(1, 1)), formatEvent(exec(2, 61)),
     ]);
-    const child = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" --json --replay "${file}" --replay-speed realtime | head -1 >/dev/null; echo "\${PIPESTATUS:-}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // bash exits with lifetop's own status (PIPESTATUS[0]), not head's.
+    const child = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" --json --replay "${file}" --replay-speed realtime | head -1 >/dev/null; exit "\${PIPESTATUS[0]}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0); // well before the second event (the test's own timeout is 30 s)
   });
 
-  it('a signal while the modules load ends the run the documented way (exit 0), not with 128+N', () => {
-    // Sends SIGTERM to itself as soon as the CLI module starts loading: after the launcher's first line.
-    const preload = path.join(dir, 'signal-on-load.js');
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'])('%s while the modules load ends the run the documented way (exit 0), not with 128+N', (signal) => {
+    // Sends the signal to itself as soon as the CLI module starts loading: after the launcher's first line.
+    const preload = path.join(dir, `signal-on-load-${signal}.js`);
     fs.writeFileSync(preload, [
       "const Module = require('module');",
       'const load = Module._load;',
       'let sent = false;',
       "Module._load = function (request, ...rest) {",
-      "  if (!sent && request.endsWith('cli.js')) { sent = true; process.kill(process.pid, 'SIGTERM'); }",
+      `  if (!sent && request.endsWith('cli.js')) { sent = true; process.kill(process.pid, '${signal}'); }`,
       '  return load.call(this, request, ...rest);',
       '};',
     ].join('\n'));
-    const file = recording('sig.ndjson', workload(3, 0));
+    const file = recording(`sig-${signal}.ndjson`, workload(3, 0));
     const r = spawnSync(process.execPath, ['--require', preload, BIN, '--json', '--replay', file, '--replay-speed', 'realtime'], { encoding: 'utf8', timeout: 20_000 });
     expect(r.signal).toBeNull();
     expect(r.status).toBe(0);

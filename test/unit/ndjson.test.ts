@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expectOneLineError } from '../support/errors';
 import { escapeInvisible, eventToJson, formatEvent, formatHeader, parseEvent, parseRecord, RecordingError } from '../../src/core/ndjson';
@@ -364,5 +366,15 @@ describe('where it ran: cgroup and unit', () => {
     expect('cgroup' in parseEvent(JSON.stringify(old))).toBe(false);
     expectOneLineError(() => parseEvent(JSON.stringify({ ...old, cgroup: 5 })), RecordingError, /"cgroup" is not a string/);
     expectOneLineError(() => parseEvent(JSON.stringify({ ...old, unit: null })), RecordingError, /"unit" is not a string/);
+  });
+});
+
+describe("README's NDJSON examples", () => {
+  it('are lines the codec writes, byte for byte (every field, in order)', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const lines = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n'))
+      .filter((l) => /^\{"type":"(exec|exit|fork|lost)"/.test(l));
+    expect(lines.some((l) => l.startsWith('{"type":"exit"'))).toBe(true);
+    for (const line of lines) expect(formatEvent(parseRecord(line) as StreamRecord)).toBe(line);
   });
 });

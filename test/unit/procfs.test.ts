@@ -332,7 +332,7 @@ describe('ProcSource', () => {
   it('reports a new matching process and its exit', async () => {
     const source = new ProcSource({ patterns: ['sleep'], followChildren: true }, { intervalMs: 100 });
     expect(source.kind).toBe('proc');
-    expect(source.caveat).toMatch(/polling \/proc on program starts and every 0.1s: processes shorter than a few ms may be missed/);
+    expect(source.caveat).toMatch(/polling \/proc on program starts and every 0.1s: processes shorter than ~30 ms may be missed/);
     const { events, until } = collect(source);
     const child = run('sleep', ['2']);
     const started = (await until((e) => e.type === 'exec' && e.pid === child.pid)) as ExecEvent;
