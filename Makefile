@@ -22,7 +22,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR := $(PREFIX)/lib/lifetop
 
-.PHONY: all deps run test test-unit test-kernel test-tui bench clean install uninstall
+.PHONY: all deps run test test-unit test-kernel test-tui bench bench-deps soak clean install uninstall
 
 all: deps $(ADDON) $(TS_OUT) $(DOCS)
 	@:
@@ -80,10 +80,25 @@ test-kernel: all
 test-tui: all
 	@node_modules/.bin/vitest run test/tui
 
-bench: all
+# The tools lifetop is compared with (bench/overhead.sh skips any that is missing).
+BENCH_PKGS := libbpf-tools bpftrace forkstat
+
+bench-deps:
+	@missing=$$(for p in $(BENCH_PKGS); do dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | grep -q '^ii' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "lifetop: missing bench packages:" $$missing "(run make as root)"; exit 1; fi; \
+	  echo "Installing Debian packages:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# One table for the run (bench/overhead.sh: the storm alone and under each tracer, the table pane's
+# frame cost), then the chart's frame cost. `make soak` (SECONDS, default 600): RSS and CPU every 30 s.
+bench: all bench-deps
 	@bench/overhead.sh
-	@node bench/table.js
 	@node bench/chart.js
+
+soak: all
+	@bench/soak.sh $(SECONDS)
 
 # $(PREFIX)/lib/lifetop holds the launcher, the compiled JS, the addon (the BPF object is inside it,
 # as its skeleton) and the production npm packages; $(PREFIX)/bin/lifetop links to the launcher.

@@ -7,7 +7,7 @@ import type { EventSource, LostRecord, RecordingHeader, StreamRecord } from './c
 import type { MetricsServer } from './export/server';
 import { isHangup, releaseDeadTerminal } from './hangup';
 import { invokingUser, LaunchedCommand, LaunchError, resolveCommand, type LaunchOptions } from './launch';
-import { formatEvent } from './core/ndjson';
+import { encodeRecords } from './core/ndjsonBytes';
 import { writeSnapshot } from './output/snapshot';
 import { BpfSource, bpfRunStats } from './source/bpf';
 import { loadAddon, type NativeError } from './source/native';
@@ -197,9 +197,7 @@ async function runJson(opts: CliOptions, session: Session): Promise<number> {
   session.on('records', (records: StreamRecord[]) => {
     count += records.length;
     if (outcome !== null || records.length === 0) return;
-    let text = '';
-    for (const r of records) text += formatEvent(r) + '\n'; // one write per batch
-    out.write(text);
+    out.write(encodeRecords(records)); // one write per batch, bytes built directly
   });
   session.start();
   if (opts.verbose) warn(tracingLine(opts, session));

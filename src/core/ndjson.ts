@@ -92,10 +92,13 @@ export function formatHeader(h: RecordingHeader): string {
   }));
 }
 
-function str(s: string): string {
+/** A string as the stream writes it: JSON, with the invisible characters \u-escaped too. */
+export function jsonString(s: string): string {
   const json = JSON.stringify(s);
   return hasInvisible(json) ? escapeInvisible(json) : json;
 }
+
+const str = jsonString;
 
 function num(n: number): string {
   return Number.isFinite(n) ? String(n) : 'null'; // what JSON.stringify writes

@@ -97,19 +97,30 @@ export class RowViews {
       const p = this.parentOf(row);
       if (p) children.set(p, (children.get(p) ?? 0) + 1);
     }
+    // Siblings share their ancestors: what a parent's line can serve is worked out once per parent.
+    const servedUntil = new Map<ProcessRow, number>();
     for (const row of rows) {
-      if (row.exitedAt !== null && this.servedStartUp(row, row.exitedAt)) away.add(row);
+      const p = row.exitedAt !== null ? this.parentOf(row) : undefined;
+      if (p && row.exitedAt! <= this.startUpEnd(p, servedUntil)) away.add(row);
       else if (SHELLS.has(row.comm) && row.args[1] === '-c' && children.get(row) === 1) away.add(row);
     }
     return away;
   }
 
-  private servedStartUp(row: ProcessRow, endedAt: number): boolean {
-    let p = this.parentOf(row);
-    for (let depth = 0; p && depth < FOLD_DEPTH; depth++, p = this.parentOf(p)) {
-      if (p.execs > 1 && endedAt <= p.lastExecAt) return true;
+  /**
+   * The latest last exec among `p` and its ancestors (FOLD_DEPTH in all) that exec'd more than once:
+   * a child of `p` that ended by then served the start-up of one of them (-Infinity: none did).
+   */
+  private startUpEnd(p: ProcessRow, memo: Map<ProcessRow, number>): number {
+    const known = memo.get(p);
+    if (known !== undefined) return known;
+    let end = -Infinity;
+    let a: ProcessRow | undefined = p;
+    for (let depth = 0; a && depth < FOLD_DEPTH; depth++, a = this.parentOf(a)) {
+      if (a.execs > 1 && a.lastExecAt > end) end = a.lastExecAt;
     }
-    return false;
+    memo.set(p, end);
+    return end;
   }
 
   /** Depth-first by parent, siblings in sort order; typed arrays keep it cheap at 50 000 rows. */
