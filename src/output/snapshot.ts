@@ -4,10 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { format } from 'date-fns/format';
 import { ProcessRow, SortSpec } from '../model/processTable';
 // The text snapshot is the table "as on screen": the same cell formatters and sanitizer
 // as the UI (both pure, neither loads blessed).
-import { formatAge, formatCpu, formatLocal, rowAgeMs, stateText } from '../core/format';
+import { formatAge, formatCpu, rowAgeMs, stateText } from '../core/format';
 import { killedByText, rowReason } from '../core/exitReason';
 import { clean } from '../core/sanitize';
 import { quote, quotePath } from '../core/quote';
@@ -149,8 +150,8 @@ function ageSeconds(r: ProcessRow, now: number): number {
 
 /** ps-style: time of day when it started today, the date otherwise. */
 function startedText(startedAt: number, now: number): string {
-  const sameDay = formatLocal(startedAt, 'yyyyMMdd') === formatLocal(now, 'yyyyMMdd');
-  return formatLocal(startedAt, sameDay ? 'HH:mm:ss' : 'yyyy-MM-dd');
+  const sameDay = format(startedAt, 'yyyyMMdd') === format(now, 'yyyyMMdd');
+  return format(startedAt, sameDay ? 'HH:mm:ss' : 'yyyy-MM-dd');
 }
 
 export function formatFor(file: string): SnapshotFormat {
