@@ -93,6 +93,9 @@ export interface LaunchedView {
 }
 
 const FRAME_MS = 100;
+/** Rows from which a changing table's view is recomputed at most every VIEW_REFRESH_MS, not every frame. */
+const BIG_TABLE = 5000;
+const VIEW_REFRESH_MS = 500;
 const OVERLAY_MAX_WIDTH = 90;
 
 type BoxName = 'status' | 'sparks' | 'table' | 'log' | 'hint' | 'prompt' | 'overlay';
@@ -113,6 +116,8 @@ class App {
   private rows: ProcessRow[] = [];
   private rowsVersion = -1;
   private rowsState: ViewState | null = null;
+  /** Wall clock of the last view computed. */
+  private rowsAt = 0;
   private frozen: Frozen | null = null;
   private overlayLines = 0;
   private overlayPage = 0;
@@ -300,10 +305,15 @@ class App {
   private displayedRows(now: number): ProcessRow[] {
     if (this.frozen) return this.frozen.rows;
     const table = this.session.table;
-    if (table.version !== this.rowsVersion || !this.rowsState || viewOptionsChanged(this.rowsState, this.state)) {
+    const asked = !this.rowsState || viewOptionsChanged(this.rowsState, this.state);
+    // A big table in a storm changes every frame: its order is worked out again at most every
+    // VIEW_REFRESH_MS (rows are updated in place, so states and ages on screen stay current).
+    const settled = this.rows.length < BIG_TABLE || Date.now() - this.rowsAt >= VIEW_REFRESH_MS;
+    if (asked || (table.version !== this.rowsVersion && settled)) {
       this.rows = table.view(viewOptions(this.state), now);
       this.rowsVersion = table.version;
       this.rowsState = this.state;
+      this.rowsAt = Date.now();
     }
     return this.rows;
   }

@@ -41,6 +41,21 @@ export interface LogLine {
   count: number;
 }
 
+/**
+ * The log is folded again whenever it grows (10 times a second in a storm) but its events never
+ * change: each one's keys are worked out once.
+ */
+const keys = new WeakMap<StreamRecord, { same: string; proc: string }>();
+
+function keysOf(ev: StreamRecord): { same: string; proc: string } {
+  let k = keys.get(ev);
+  if (!k) {
+    k = { same: sameness(ev), proc: ev.type === 'lost' ? '' : `${ev.pid}:${ev.start}` };
+    keys.set(ev, k);
+  }
+  return k;
+}
+
 /** What makes two events the same line when folded: what ran and how it ended, not pids or times. */
 function sameness(ev: StreamRecord): string {
   switch (ev.type) {
@@ -51,7 +66,7 @@ function sameness(ev: StreamRecord): string {
   }
 }
 
-const keyOf = (ev: StreamRecord): string => (ev.type === 'lost' ? '' : `${ev.pid}:${ev.start}`);
+const keyOf = (ev: StreamRecord): string => keysOf(ev).proc;
 
 /**
  * exectop's folding, for the log: a fork whose child then execs says nothing the EXEC line does not
@@ -69,7 +84,7 @@ export function collapseRuns(entries: readonly StreamRecord[]): LogLine[] {
     const next = kept[i + 1];
     const exit = ev.type === 'exec' && next?.type === 'exit' && keyOf(next) === keyOf(ev) ? next : undefined;
     if (exit) i++;
-    const key = sameness(ev) + (exit ? '\0' + sameness(exit) : '');
+    const key = keysOf(ev).same + (exit ? '\0' + keysOf(exit).same : '');
     const run = out[out.length - 1];
     if (run && key === last) {
       run.ev = ev;
