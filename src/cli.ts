@@ -9,9 +9,9 @@ import { isHangup, releaseDeadTerminal } from './hangup';
 import { invokingUser, LaunchedCommand, LaunchError, resolveCommand, type LaunchOptions } from './launch';
 import { encodeRecords } from './core/ndjsonBytes';
 import { writeSnapshot } from './output/snapshot';
-import { BpfSource, bpfRunStats } from './source/bpf';
+import { BpfSource, bpfRunStats, DeferredBpfSource } from './source/bpf';
 import { loadAddon, type NativeError } from './source/native';
-import { bootTimeMs } from './source/procfs';
+import { bootTimeMs, canLoadBpf } from './source/procfs';
 import { ProcSource } from './source/procSource';
 import { Recorder, ReplaySource } from './source/replay';
 import { userNames } from './source/users';
@@ -31,6 +31,11 @@ function warn(message: string): void {
 }
 
 function makeSource(opts: CliOptions): EventSource {
+  // The UI draws its first frame before the programs are verified, when it can expect them to load
+  // (a missing privilege still fails before the screen opens, as one line).
+  if (opts.mode === 'ui' && opts.source === 'bpf' && opts.replayPath === undefined && !opts.metrics && !launched && canLoadBpf()) {
+    return new DeferredBpfSource({ filter: opts.filter, ringBytes: opts.ringBytes, verbose: opts.verbose, exitProgram: exitProgram() });
+  }
   if (opts.replayPath !== undefined) {
     return new ReplaySource(opts.replayPath, { speed: opts.replaySpeed, onBadLine: opts.onBadLine, warn });
   }
@@ -337,13 +342,27 @@ async function runInterface(opts: CliOptions, session: Session): Promise<number>
     failed = err;
     restoreTerminal();
   });
+  // The kernel source is loaded once the first frame is out ("attaching…"); one that fails then
+  // closes the screen and ends the run as a failure to load before it would have.
+  const deferred = session.source instanceof DeferredBpfSource && !session.source.loaded;
+  const attach = (): void => {
+    if (!running || signalCode !== undefined) return; // the UI already ended: nothing to attach for
+    try {
+      session.start();
+    } catch (err) {
+      failed = err as Error;
+      restoreTerminal();
+    }
+  };
   try {
-    session.start();
+    if (!deferred) session.start();
     // A recording that cannot be read fails here, before the screen opens.
     if (opts.replayPath !== undefined && !(await replayOpens(opts.replayPath))) await session.source.done;
     if (failed) throw failed;
     if (signalCode !== undefined) return EXIT_OK; // a signal came while loading: never open the screen
-    const code = await runUi(session, { ascii: opts.ascii, color: opts.color, sort: opts.sort, command: launched });
+    const code = await runUi(session, {
+      ascii: opts.ascii, color: opts.color, sort: opts.sort, command: launched, ...(deferred ? { onFirstFrame: attach } : {}),
+    });
     if (failed) throw failed;
     return code;
   } finally {

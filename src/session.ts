@@ -142,6 +142,11 @@ export class Session extends EventEmitter {
     return this.live ? Date.now() : this.virtualNow;
   }
 
+  /** Whether start() ran (the UI may draw before it, while the kernel source loads). */
+  get started(): boolean {
+    return this.running;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

@@ -238,3 +238,65 @@ export function bpfRunStats(): { runNs: number; runs: number } | null {
   }
   return runs > 0 ? { runNs, runs } : null;
 }
+
+const NO_COUNTS: Counters = {
+  forks: 0, threads: 0, execs: 0, exits: 0, tracedForks: 0, tracedExecs: 0, tracedExits: 0, drops: 0, trackFails: 0, queueDrops: 0,
+};
+
+/**
+ * The kernel source, loaded when the session starts rather than when it is made: the UI draws its
+ * first frame ("attaching…") while the programs are verified (~60 ms), instead of after. What is
+ * asked of it before then (filter, counters) is kept or answered empty.
+ */
+export class DeferredBpfSource implements FollowingSource {
+  readonly kind = 'bpf' as const;
+  private real: BpfSource | null = null;
+  private filter: FilterSpec;
+
+  constructor(private readonly opts: BpfOptions, private readonly addon?: Pick<NativeAddon, 'Tracer' | 'bootEpochMs'>) {
+    this.filter = opts.filter;
+  }
+
+  /** Loads and verifies the programs (throws the addon's one-line errors). */
+  load(): BpfSource {
+    this.real ??= new BpfSource({ ...this.opts, filter: this.filter }, this.addon);
+    return this.real;
+  }
+
+  get loaded(): boolean {
+    return this.real !== null;
+  }
+
+  start(onEvents: (events: StreamRecord[]) => void): void {
+    this.load().start(onEvents);
+  }
+
+  stop(): void {
+    this.real?.stop();
+  }
+
+  setFilter(filter: FilterSpec): void {
+    this.filter = filter;
+    this.real?.setFilter(filter);
+  }
+
+  counters(): Counters {
+    return this.real?.counters() ?? NO_COUNTS;
+  }
+
+  track(procs: { pid: number; start: number }[]): number {
+    return this.load().track(procs);
+  }
+
+  setUnitDeny(lists: UnitDeny | null): void {
+    this.load().setUnitDeny(lists);
+  }
+
+  fault(): string | null {
+    return this.real?.fault() ?? null;
+  }
+
+  stats(): TracerStats {
+    return this.load().stats();
+  }
+}

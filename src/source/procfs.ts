@@ -50,6 +50,18 @@ export function parseStat(text: string): ProcStat | null {
   return Number.isInteger(stat.pid) && Number.isInteger(stat.startTicks) ? stat : null;
 }
 
+/**
+ * Whether this process holds what loading BPF programs takes (CAP_BPF and CAP_PERFMON, or
+ * CAP_SYS_ADMIN), from /proc/self/status: a cheap look before anything is loaded.
+ */
+export function canLoadBpf(status = readText('/proc/self/status') ?? ''): boolean {
+  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (!hex) return false;
+  const caps = BigInt('0x' + hex);
+  const has = (bit: number) => (caps & (1n << BigInt(bit))) !== 0n;
+  return has(21) || (has(38) && has(39)); // CAP_SYS_ADMIN, or CAP_PERFMON and CAP_BPF
+}
+
 export function readText(file: string): string | null {
   try {
     return fs.readFileSync(file, 'utf8');

@@ -58,6 +58,8 @@ export interface UiSession {
   loss(): Record<LossStage, number>;
   /** What stopped the source, if anything did. */
   readonly fault?: string | null;
+  /** false until the source is attached (the first frame may come before). */
+  readonly started?: boolean;
   /** Rows found after a loss (shown next to the loss). */
   readonly inferred?: { recovered: number };
   /** Makes the table agree with /proc right before a snapshot. */
@@ -81,6 +83,8 @@ export interface UiOptions {
   io?: TerminalIo;
   /** Launch mode: the command lifetop started (Ctrl-C goes to it first; the status bar says how it ended). */
   command?: LaunchedView;
+  /** Called once the first frame is written (the kernel source attaches behind it). */
+  onFirstFrame?: () => void;
 }
 
 /** What the UI needs of a launched command. */
@@ -354,7 +358,7 @@ class App {
   private statusText(now: number): string {
     const s = this.session;
     const info = {
-      sourceKind: s.source.kind, filter: s.filter, counts: s.table.counts(),
+      sourceKind: s.started === false ? `${s.source.kind} attaching…` : s.source.kind, filter: s.filter, counts: s.table.counts(),
       eventsPerSec: s.eventsPerSec(), loss: s.loss(), recovered: s.inferred?.recovered ?? 0, fault: s.fault ?? null,
       caveat: s.caveat, now, command: this.commandText(), folded: this.frozen || !this.state.fold ? 0 : s.table.folded?.() ?? 0,
     };
@@ -479,6 +483,8 @@ export async function runUi(session: UiSession, opts: UiOptions): Promise<number
       });
       timer = setInterval(guard(() => app.tick()), FRAME_MS);
       guard(() => app.tick())();
+      // blessed writes the frame on the next tick; what blocks (loading BPF) comes after it.
+      if (opts.onFirstFrame) setImmediate(guard(() => opts.onFirstFrame!()));
     });
   } finally {
     if (timer) clearInterval(timer);

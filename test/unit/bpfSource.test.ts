@@ -2,7 +2,8 @@
 // what was still queued (in order), counters include the reader's own drops, a failed reader is a
 // fault, and the addon's one-line errors reach the caller unchanged.
 import { describe, expect, it } from 'vitest';
-import { BpfSource, LAYOUT } from '../../src/source/bpf';
+import { BpfSource, DeferredBpfSource, LAYOUT } from '../../src/source/bpf';
+import { canLoadBpf } from '../../src/source/procfs';
 import type { NativeAddon, NativeCounters, NativeTracer, TracerStats } from '../../src/source/native';
 import type { StreamRecord } from '../../src/core/types';
 
@@ -110,5 +111,46 @@ describe('BpfSource with a fake addon', () => {
   it("passes the addon's one-line error through unchanged", () => {
     const err = Object.assign(new Error('lifetop needs root (or CAP_BPF and CAP_PERFMON) to load its eBPF programs'), { code: 'EPERM_BPF' });
     expect(() => new BpfSource({ filter }, fake(undefined, err).addon)).toThrow(err);
+  });
+});
+
+describe('DeferredBpfSource (the UI attaches behind its first frame)', () => {
+  it('loads nothing until started; keeps the filter asked for before; answers empty counters until then', () => {
+
+    let made = 0;
+    const tracer = new FakeTracer();
+    const filters: unknown[][] = [];
+    tracer.setFilter = (...args: unknown[]) => void filters.push(args);
+    const Tracer = function () {
+      made++;
+      return tracer;
+    } as unknown as NativeAddon['Tracer'];
+    const src = new DeferredBpfSource({ filter }, { Tracer, bootEpochMs: () => BOOT_MS });
+    src.setFilter({ patterns: ['uvicorn*'], followChildren: false });
+    expect(made).toBe(0);
+    expect(src.loaded).toBe(false);
+    expect(src.counters().execs).toBe(0);
+    expect(src.fault()).toBeNull();
+    const seen: StreamRecord[] = [];
+    src.start((evs) => seen.push(...evs));
+    expect(made).toBe(1);
+    expect(filters[0]).toEqual([false, ['uvicorn'], [true], false]); // the filter asked for before start, compiled
+    tracer.onBatch!(exitRecord(42, 3));
+    expect(seen).toMatchObject([{ type: 'exit', pid: 42, exitCode: 3 }]);
+    expect(src.counters().execs).toBe(2); // the kernel's now
+    src.stop();
+    expect(tracer.stopped).toBe(true);
+  });
+});
+
+describe('canLoadBpf', () => {
+  it('reads CapEff: CAP_BPF with CAP_PERFMON, or CAP_SYS_ADMIN; nothing else', () => {
+
+    expect(canLoadBpf('Name:\tx\nCapEff:\t000001ffffffffff\n')).toBe(true); // root
+    expect(canLoadBpf('CapEff:\t000000c000000000\n')).toBe(true); // CAP_BPF + CAP_PERFMON
+    expect(canLoadBpf('CapEff:\t0000008000000000\n')).toBe(false); // CAP_BPF alone
+    expect(canLoadBpf('CapEff:\t0000000000200000\n')).toBe(true); // CAP_SYS_ADMIN
+    expect(canLoadBpf('CapEff:\t0000000000000000\n')).toBe(false);
+    expect(canLoadBpf('')).toBe(false);
   });
 });
