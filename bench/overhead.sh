@@ -89,7 +89,8 @@ ui() {
     fi
     sleep 0.005
   done
-  for _ in $(seq 400); do "${t[@]}" capture-pane -p -t ui | grep -q 'attaching' || break; sleep 0.05; done
+  # The status line only: with -f '*' the table and log show this very grep, 'attaching' in its args.
+  for _ in $(seq 400); do s=$("${t[@]}" capture-pane -p -t ui); head -1 <<< "$s" | grep -q 'attaching' || break; sleep 0.05; done
   measure "$pid"
   local lost; lost=$("${t[@]}" capture-pane -p -t ui | grep -oE 'lost 0|LOST( [a-z]+ [0-9.kM]+)+' | head -1 || true)
   result "lifetop UI" - "$([ "$lost" = 'lost 0' ] && echo 0.00% || echo "${lost:-?}")" "$frame"
