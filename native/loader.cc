@@ -64,7 +64,7 @@ bool IsPermissionError(int err) { return err == -EPERM || err == -EACCES; }
 
 BpfError PermissionError() {
   return Fail("EPERM_BPF",
-              "lifetop needs root (or CAP_BPF and CAP_PERFMON) to load its eBPF programs; "
+              "needs root (or CAP_BPF and CAP_PERFMON) to load its eBPF programs; "
               "run it with sudo, or use --source proc");
 }
 

@@ -128,6 +128,10 @@ function exitTail(ev: ExitEvent): void {
   if (ev.oom) {
     ascii(',"oom_rss_kb":');
     num(ev.oom.rssKb);
+    if (ev.oom.memcg !== undefined) {
+      ascii(',"oom_memcg":');
+      str(ev.oom.memcg);
+    }
   }
   ascii(',"duration_ms":');
   num(ev.durationMs);

@@ -16,6 +16,7 @@ const RECORDS: StreamRecord[] = [
   exit(10, 1, { code: 255 }),
   exit(11, 1, { signal: 9, core: true, killedBy: { pid: 4242, comm: `k${HOSTILE}`, uid: 1000, kernel: false } }),
   exit(12, 1, { signal: 9, killedBy: { pid: 0, comm: '', uid: 0, kernel: true }, oomRssKb: 421_888 }),
+  { ...exit(17, 1, { signal: 9, killedBy: { pid: 0, comm: '', uid: 0, kernel: true } }), oom: { rssKb: 9, memcgId: '77', memcg: `/jobs/${HOSTILE}` } },
   exit(13, 1, { unknownStatus: true, inferred: 'vanished', seeded: true }),
   exit(14, 1, { code: -3, inferred: 'zombie' }),
   { ...exit(15, 1), durationMs: 0.525182, cpuMs: 1e21, exitCode: Number.NaN },
