@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parseCli, UsageError, USAGE, type CliOptions } from './cliArgs';
 import type { EventSource, LostRecord, RecordingHeader, StreamRecord } from './core/types';
 import type { MetricsServer } from './export/server';
+import { commandEndText } from './core/exitReason';
 import { isHangup, releaseDeadTerminal } from './hangup';
 import { invokingUser, LaunchedCommand, LaunchError, resolveCommand, type LaunchOptions } from './launch';
 import { encodeRecords } from './core/ndjsonBytes';
@@ -424,6 +425,8 @@ async function runMain(argv: string[]): Promise<number> {
   // are unref'd): this does, until the run ends one way or another.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
+    // Launch mode: -f narrows the tree shown ("*" shows all of it), read before the filter becomes the tree.
+    const narrow = opts.command && opts.filterGiven && !opts.filter.patterns.includes('*') ? opts.filter.patterns : null;
     if (opts.command) {
       launched = await launch(opts);
       // The kernel traces exactly COMMAND's tree; -f narrows what of it is shown.
@@ -436,7 +439,7 @@ async function runMain(argv: string[]): Promise<number> {
       // A recording replays whole unless -f narrows it: it was filtered when it was made.
       filter: source.kind === 'replay' && !opts.filterGiven ? null : opts.filter,
       retentionMs: opts.retentionMs, maxRows: opts.maxRows, recorder, userName: userNames(), units: opts.units,
-      ...(launched ? { launch: { narrow: opts.filterGiven && !opts.filterText.split(',').includes('*') ? parseNarrow(opts) : null } } : {}),
+      ...(launched ? { launch: { narrow } } : {}),
     });
     if (opts.metrics) metrics = await startMetrics(opts, session);
     if (launched) {
@@ -458,11 +461,6 @@ async function runMain(argv: string[]): Promise<number> {
     metrics?.close();
     await recorder?.close();
   }
-}
-
-/** -f in launch mode: the patterns that narrow the tree shown. */
-function parseNarrow(opts: CliOptions): string[] {
-  return opts.filterText.split(',').filter((p) => p !== '');
 }
 
 /** Starts COMMAND held: as the user who ran sudo unless --as-root; where its output goes depends on the mode. */
@@ -507,7 +505,7 @@ function commandLogPath(): string {
 async function endLaunch(code: number): Promise<number> {
   const end = await launched!.stop();
   if (commandLog !== undefined) {
-    if (commandLog) process.stderr.write(`lifetop: ${LaunchedCommand.describe(end)}; its output is in ${commandLog}\n`);
+    process.stderr.write(`lifetop: ${commandEndText(end)}; its output is in ${commandLog}\n`);
     return code;
   }
   return code === EXIT_FAIL || code === EXIT_USAGE ? code : end.status;

@@ -157,10 +157,4 @@ export class LaunchedCommand {
     })();
     return this.stopping;
   }
-
-  /** One line on how it ended, for the status bar and stderr. */
-  static describe(end: CommandEnd): string {
-    if (end.signal) return `command killed by ${end.signal} (status ${end.status})`;
-    return `command exited with code ${end.code}`;
-  }
 }

@@ -142,6 +142,11 @@ function codeText(code: number, comm = ''): string {
   return `exit ${code}`;
 }
 
+/** How a launched COMMAND ended, in one line (the status bar, and stderr when lifetop exits). */
+export function commandEndText(end: { code: number | null; signal: string | null; status: number }): string {
+  return end.signal ? `command killed by ${end.signal} (status ${end.status})` : `command exited with code ${end.code}`;
+}
+
 /** Sort rank of an ended row's reason (running rows and lost ones come first, as STATE sorts). */
 export const REASON_RANK: Record<ExitReason, number> = { lost: 0, ok: 1, code: 2, signal: 3, core: 4, oom: 5 };
 

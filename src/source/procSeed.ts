@@ -1,11 +1,10 @@
 // What /proc says lifetop should know: the processes a filter traces (seeding at start, recovery
 // after a loss), and exits the kernel did not report (zombies' status, vanished processes).
 
-import * as fs from 'node:fs';
 import { unitOf } from '../core/cgroup';
 import { matchComm } from '../core/filter';
 import { ExecEvent, ExitEvent, FilterSpec, LifecycleEvent, processKey } from '../core/types';
-import { infoFromStat, isDead, ProcInfo, ProcStat, readStat, scanStats, statKey, TICKS_PER_SEC } from './procfs';
+import { effectiveCaps, hasCap, infoFromStat, isDead, ProcInfo, ProcStat, readStat, scanStats, statKey, TICKS_PER_SEC } from './procfs';
 
 /** Which of `procs` the filter traces: comm matches, plus (followChildren) all their descendants. */
 export function tracedSet<T extends { pid: number; ppid: number; comm: string }>(procs: T[], filter: FilterSpec): T[] {
@@ -108,20 +107,12 @@ function canReadStatus(uid: number): boolean {
   return (process.geteuid?.() ?? 0) === uid || mayPtrace();
 }
 
-const CAP_SYS_PTRACE = 19n;
+const CAP_SYS_PTRACE = 19;
 let ptraceCap: boolean | undefined;
 
 /** CAP_SYS_PTRACE in this process's effective set (read once). */
 function mayPtrace(): boolean {
-  if (ptraceCap === undefined) {
-    let eff = 0n;
-    try {
-      eff = BigInt('0x' + (/^CapEff:\s*([0-9a-f]+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'));
-    } catch {
-      // no /proc: as if without
-    }
-    ptraceCap = ((eff >> CAP_SYS_PTRACE) & 1n) === 1n;
-  }
+  ptraceCap ??= hasCap(effectiveCaps(), CAP_SYS_PTRACE);
   return ptraceCap;
 }
 

@@ -50,16 +50,23 @@ export function parseStat(text: string): ProcStat | null {
   return Number.isInteger(stat.pid) && Number.isInteger(stat.startTicks) ? stat : null;
 }
 
+/** This process's effective capabilities (CapEff of /proc/self/status; none when it cannot be read). */
+export function effectiveCaps(status = readText('/proc/self/status') ?? ''): bigint {
+  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return hex ? BigInt('0x' + hex) : 0n;
+}
+
+export function hasCap(caps: bigint, bit: number): boolean {
+  return ((caps >> BigInt(bit)) & 1n) === 1n;
+}
+
 /**
  * Whether this process holds what loading BPF programs takes (CAP_BPF and CAP_PERFMON, or
- * CAP_SYS_ADMIN), from /proc/self/status: a cheap look before anything is loaded.
+ * CAP_SYS_ADMIN): a cheap look before anything is loaded.
  */
-export function canLoadBpf(status = readText('/proc/self/status') ?? ''): boolean {
-  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-  if (!hex) return false;
-  const caps = BigInt('0x' + hex);
-  const has = (bit: number) => (caps & (1n << BigInt(bit))) !== 0n;
-  return has(21) || (has(38) && has(39)); // CAP_SYS_ADMIN, or CAP_PERFMON and CAP_BPF
+export function canLoadBpf(status?: string): boolean {
+  const caps = effectiveCaps(status);
+  return hasCap(caps, 21) || (hasCap(caps, 38) && hasCap(caps, 39)); // CAP_SYS_ADMIN, or CAP_PERFMON and CAP_BPF
 }
 
 export function readText(file: string): string | null {

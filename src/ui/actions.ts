@@ -273,6 +273,11 @@ function overlayKey(s: ViewState, id: string, ctx: ActionContext): Outcome {
   return done({ ...s, overlay: 'none', overlayScroll: 0, detailsKey: null }, Redraw.ALL);
 }
 
+/** How far a key moves the highlight in a menu of last + 1 entries (undefined: not a movement key). */
+function menuStep(id: string, last: number): number | undefined {
+  return ({ up: -1, down: 1, home: -last, end: last, pageup: -last, pagedown: last } as Record<string, number>)[id];
+}
+
 function refuse(s: ViewState, message: string): Outcome {
   return done({ ...s, message, messageIsError: true }, Redraw.STATUS);
 }
@@ -293,7 +298,7 @@ function closeSignal(s: ViewState, message: string): Outcome {
 
 function signalMenuKey(s: ViewState, id: string): Outcome {
   const last = SIGNALS.length - 1;
-  const step = { up: -1, down: 1, home: -last, end: last, pageup: -last, pagedown: last }[id];
+  const step = menuStep(id, last);
   if (step !== undefined) return done({ ...s, signalPick: clamp(s.signalPick + step, 0, last) }, Redraw.OVERLAY);
   if (id === 'enter') return done({ ...s, overlay: 'signalConfirm' }, Redraw.OVERLAY);
   if (id === 'escape' || id === 'q' || id === 'k' || id === 'f9') return closeSignal(s, 'no signal sent');
@@ -313,7 +318,7 @@ function signalConfirmKey(s: ViewState, id: string): Outcome {
 
 function pickerKey(s: ViewState, id: string): Outcome {
   const last = SORT_COLUMNS.length - 1;
-  const step = { up: -1, down: 1, home: -last, end: last, pageup: -last, pagedown: last }[id];
+  const step = menuStep(id, last);
   if (step !== undefined) return done({ ...s, sortPick: clamp(s.sortPick + step, 0, last) }, Redraw.OVERLAY);
   if (id === 'enter') {
     const next = { ...s, overlay: 'none' as const, sort: { ...s.sort, column: SORT_COLUMNS[s.sortPick] } };

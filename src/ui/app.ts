@@ -8,6 +8,7 @@ import type { Widgets } from 'blessed';
 import type { FilterSpec, LossStage, SourceKind, StreamRecord } from '../core/types';
 import type { ProcessRow, SortSpec, ViewOptions } from '../model/processTable';
 import { treeDepth } from '../model/tableView';
+import { commandEndText } from '../core/exitReason';
 import { describeFilter, formatFilter } from '../core/filter';
 import { writeSnapshot } from '../output/snapshot';
 import { errorLine, handleKey, keyId, Redraw, type ActionContext, type Effect, type KeyInfo } from './actions';
@@ -130,7 +131,8 @@ class App {
   private seenLogVersion = -1;
   private seenTableVersion = -1;
   private chart: ChartView | null = null;
-  private logCache: { key: string; lines: LogLine[] } | null = null;
+  /** The folded log, for the frozen copy it was made from or the log version. */
+  private logCache: { from: Frozen | number; fold: boolean; lines: LogLine[] } | null = null;
   /** The chart view was shown at the last layout. */
   private chartPlaced = false;
 
@@ -370,7 +372,7 @@ class App {
     const c = this.command;
     if (!c) return undefined;
     if (!c.end) return `command ${c.pid} running${c.log ? `, output in ${c.log}` : ''}`;
-    return c.end.signal ? `command killed by ${c.end.signal} (status ${c.end.status})` : `command exited with code ${c.end.code}`;
+    return commandEndText(c.end);
   }
 
   private tableText(rows: ProcessRow[], now: number): string {
@@ -386,9 +388,12 @@ class App {
 
   /** The log as shown: repeats collapsed (cached per log version) while folding. */
   private logEntries(): readonly LogLine[] {
-    const entries = this.frozen?.log ?? this.session.log.entries();
-    const key = `${this.frozen ? 'frozen' : this.session.log.version}:${this.state.fold}`;
-    if (this.logCache?.key !== key) this.logCache = { key, lines: this.state.fold ? collapseRuns(entries) : entries.map((ev) => ({ ev, count: 1 })) };
+    const from = this.frozen ?? this.session.log.version;
+    const fold = this.state.fold;
+    if (this.logCache?.from !== from || this.logCache.fold !== fold) {
+      const entries = this.frozen?.log ?? this.session.log.entries();
+      this.logCache = { from, fold, lines: fold ? collapseRuns(entries) : entries.map((ev) => ({ ev, count: 1 })) };
+    }
     return this.logCache.lines;
   }
 
