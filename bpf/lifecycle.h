@@ -14,7 +14,7 @@
 /* start_boottime is kept in clock ticks (USER_HZ = 100): what /proc/PID/stat field 22
  * shows, so entries made from /proc by userspace compare equal to the kernel's. */
 #define LT_NS_PER_TICK 10000000ULL
-#define LT_DEFAULT_RINGBUF (8u << 20)
+#define LT_DEFAULT_RINGBUF (2u << 20)
 /* Wake the consumer early only once this much data waits; otherwise it polls. */
 #define LT_WAKEUP_DIVISOR 8
 /* task->signal->flags bit: the whole group is exiting (exit_group, fatal signal). */

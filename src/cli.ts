@@ -8,7 +8,7 @@ import type { MetricsServer } from './export/server';
 import { commandEndText } from './core/exitReason';
 import { isHangup, releaseDeadTerminal } from './hangup';
 import { invokingUser, LaunchedCommand, LaunchError, resolveCommand, type LaunchOptions } from './launch';
-import { encodeRecords } from './core/ndjsonBytes';
+import { writeRecords } from './core/ndjsonBytes';
 import { writeSnapshot } from './output/snapshot';
 import { BpfSource, bpfRunStats, DeferredBpfSource } from './source/bpf';
 import { loadAddon, type NativeError } from './source/native';
@@ -203,7 +203,7 @@ async function runJson(opts: CliOptions, session: Session): Promise<number> {
   session.on('records', (records: StreamRecord[]) => {
     count += records.length;
     if (outcome !== null || records.length === 0) return;
-    out.write(encodeRecords(records)); // one write per batch, bytes built directly
+    writeRecords(out, records); // one write per batch, bytes built directly
   });
   session.start();
   if (opts.verbose) warn(tracingLine(opts, session));
@@ -439,6 +439,7 @@ async function runMain(argv: string[]): Promise<number> {
       // A recording replays whole unless -f narrows it: it was filtered when it was made.
       filter: source.kind === 'replay' && !opts.filterGiven ? null : opts.filter,
       retentionMs: opts.retentionMs, maxRows: opts.maxRows, recorder, userName: userNames(), units: opts.units,
+      stream: opts.mode === 'json',
       ...(launched ? { launch: { narrow } } : {}),
     });
     if (opts.metrics) metrics = await startMetrics(opts, session);

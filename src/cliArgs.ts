@@ -98,7 +98,7 @@ Live monitor of process lifecycles (fork, exec, exit) from eBPF.
       --retention SECS   keep exited processes in the table this long (default 10; in launch
                          mode, for the whole run)
       --max-rows N       table bound, oldest exited rows go first (default 50000)
-      --ring-size MIB    kernel ring buffer size, a power of two from 1/256 to 1024 (default 8)
+      --ring-size MIB    kernel ring buffer size, a power of two from 1/256 to 1024 (default 2)
       --ascii            ASCII-only drawing (no Unicode blocks or arrows)
       --no-color         no colours (also when NO_COLOR is set)
       --verbose          stack traces and the kernel verifier log on errors
@@ -205,7 +205,7 @@ function parseSpeed(text: string | undefined, fallback: ReplaySpeed): ReplaySpee
 }
 
 function parseRing(text: string | undefined): number {
-  const mib = positive('ring-size', text, 8);
+  const mib = positive('ring-size', text, 2);
   const bytes = mib * 1024 * 1024;
   if (!Number.isInteger(bytes) || (bytes & (bytes - 1)) !== 0 || bytes < 4096 || bytes > 1024 * 1024 * 1024) {
     throw new UsageError(`--ring-size must be a power of two in MiB from 1/256 (4 KiB) to 1024, got ${quote(text)}`);

@@ -52,6 +52,12 @@ export interface SessionOptions {
   launch?: { narrow: string[] | null };
   /** What the signal action uses (tests hand in their own); default: a pidfd through the addon. */
   signaller?: (pid: number, start: number, signal: number) => string;
+  /**
+   * A stream nobody reads the table of (--json): ended rows leave at the next tick (after every
+   * listener saw their exit) and running rows are not sampled for CPU% and RSS. Saves the memory
+   * and garbage of thousands of retained rows in a storm.
+   */
+  stream?: boolean;
 }
 
 /** What a session inferred rather than observed, for every output's counters. */
@@ -109,7 +115,7 @@ export class Session extends EventEmitter {
       : opts.filter?.pids?.length ? 'descendants forked before lifetop started are seeded from /proc, not observed' : undefined);
     this.narrow = opts.launch?.narrow ?? null;
     this.live = source.kind !== 'replay';
-    this.table = new ProcessTable({ retentionMs: opts.retentionMs, maxRows: opts.maxRows, userName: opts.userName });
+    this.table = new ProcessTable({ retentionMs: opts.stream ? 0 : opts.retentionMs, maxRows: opts.maxRows, userName: opts.userName });
     this.units = opts.units ?? null;
   }
 
@@ -282,6 +288,7 @@ export class Session extends EventEmitter {
   }
 
   private tick(): void {
+    if (this.opts.stream) this.table.expire(this.now()); // last tick's exits have been seen by all
     if (this.pending.length > 0) {
       const batch = this.narrow ? this.narrowed(this.pending) : this.pending;
       this.pending = [];
@@ -379,7 +386,7 @@ export class Session extends EventEmitter {
     this.rates.push(counters, now);
     this.history.push(counters, now);
     if (this.live) {
-      this.table.updateStats(this.sampler.sample(this.table.running(), now));
+      if (!this.opts.stream) this.table.updateStats(this.sampler.sample(this.table.running(), now));
       const fault = this.source.fault?.() ?? null;
       if (fault && !this.fault) {
         this.fault = fault;

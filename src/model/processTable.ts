@@ -28,6 +28,8 @@ export class ProcessTable {
   private readonly maxRows: number;
   private readonly userName: (uid: number) => string;
   private changes = 0;
+  /** Rows per state, kept as rows come, change state and go (the status bar asks every frame). */
+  private readonly tally: Record<RowState, number> = { running: 0, exited: 0, lost: 0 };
   private readonly viewer = new RowViews((row) => this.parentOf(row));
 
   constructor(opts: TableOptions = {}) {
@@ -57,7 +59,7 @@ export class ProcessTable {
     for (const row of this.rows.values()) {
       // A row that entered after the scan may simply be too new to be in it.
       if (row.state !== 'running' || alive.has(row.key) || row.firstSeenAt > now) continue;
-      row.state = 'lost';
+      this.setState(row, 'lost');
       row.exitedAt = now;
       this.markEnded(row.key, now);
       lost++;
@@ -121,9 +123,15 @@ export class ProcessTable {
   }
 
   counts(): { running: number; exited: number; lost: number; total: number } {
-    const counts = { running: 0, exited: 0, lost: 0, total: this.rows.size };
-    for (const row of this.rows.values()) counts[row.state]++;
-    return counts;
+    return { ...this.tally, total: this.rows.size };
+  }
+
+  private setState(row: ProcessRow, state: RowState): void {
+    if (this.rows.get(row.key) === row) {
+      this.tally[row.state]--;
+      this.tally[state]++;
+    }
+    row.state = state;
   }
 
   private onExec(ev: ExecEvent, now: number): void {
@@ -185,7 +193,7 @@ export class ProcessTable {
       const inferred = row.state === 'lost' || row.exitFromProc;
       if (!inferred || ev.inferred || ev.unknownStatus) return;
     }
-    row.state = ev.inferred === 'vanished' ? 'lost' : 'exited';
+    this.setState(row, ev.inferred === 'vanished' ? 'lost' : 'exited');
     row.exitFromProc = ev.inferred === 'zombie';
     if (row.comm !== ev.comm) {
       row.comm = ev.comm; // the name it died with: it may have renamed itself since exec
@@ -243,7 +251,10 @@ export class ProcessTable {
   }
 
   private insert(row: ProcessRow): void {
+    const old = this.rows.get(row.key);
+    if (old) this.tally[old.state]--;
     this.rows.set(row.key, row);
+    this.tally[row.state]++;
     const same = this.byPid.get(row.pid);
     if (same) same.push(row);
     else this.byPid.set(row.pid, [row]);
@@ -254,6 +265,7 @@ export class ProcessTable {
     const row = this.rows.get(key);
     if (!row) return;
     this.rows.delete(key);
+    this.tally[row.state]--;
     this.endedAt.delete(key);
     const same = this.byPid.get(row.pid)!.filter((r) => r !== row);
     if (same.length > 0) this.byPid.set(row.pid, same);

@@ -13,7 +13,7 @@ describe('parseCli', () => {
     expect(o.replaySpeed).toBe('realtime');
     expect(o.retentionMs).toBe(10_000);
     expect(o.maxRows).toBe(50_000);
-    expect(o.ringBytes).toBe(8 << 20);
+    expect(o.ringBytes).toBe(2 << 20);
     expect(o.sort).toEqual({ column: 'started', descending: true });
     expect(o.color).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatEvent } from '../../src/core/ndjson';
-import { encodeRecords } from '../../src/core/ndjsonBytes';
+import { encodeRecords, writeRecords } from '../../src/core/ndjsonBytes';
 import type { StreamRecord } from '../../src/core/types';
 import { exec, exit, fork } from '../support/events';
 
@@ -39,5 +39,54 @@ describe('encodeRecords', () => {
     expect(first.toString('utf8')).toBe(many.map((r) => formatEvent(r) + '\n').join(''));
     expect(second.toString('utf8')).toBe(formatEvent(exec(1, 1)) + '\n');
     expect(encodeRecords([]).length).toBe(0);
+  });
+});
+
+describe('writeRecords', () => {
+  /** A stream that keeps what it was given, and says it still holds the bytes while `holding`. */
+  function stream(holding: boolean) {
+    const chunks: Uint8Array[] = [];
+    return { chunks, writableLength: 0, write(chunk: Uint8Array) { chunks.push(chunk); if (holding) this.writableLength += chunk.length; } };
+  }
+
+  it('writes the lines encodeRecords builds, in one write a batch', () => {
+    const out = stream(false);
+    writeRecords(out, RECORDS);
+    writeRecords(out, []);
+    expect(out.chunks).toHaveLength(1);
+    expect(Buffer.from(out.chunks[0]).toString('utf8')).toBe(encodeRecords(RECORDS).toString('utf8'));
+  });
+
+  it('never writes over bytes a stream still holds', () => {
+    const out = stream(true);
+    writeRecords(out, [exec(1, 1)]);
+    writeRecords(out, [exec(2, 1)]);
+    expect(out.chunks.map((c) => Buffer.from(c).toString('utf8'))).toEqual([formatEvent(exec(1, 1)) + '\n', formatEvent(exec(2, 1)) + '\n']);
+  });
+
+  it('reuses its buffer once a stream has taken the bytes, and the next batch is right', () => {
+    const out = stream(false);
+    writeRecords(out, [exec(1, 1)]);
+    const first = Buffer.from(out.chunks[0]).toString('utf8'); // copied before the next write
+    writeRecords(out, [fork(3, 1, 4, 2)]);
+    expect(first).toBe(formatEvent(exec(1, 1)) + '\n');
+    expect(out.chunks[0].buffer).toBe(out.chunks[1].buffer); // no allocation per batch
+    expect(Buffer.from(out.chunks[1]).toString('utf8')).toBe(formatEvent(fork(3, 1, 4, 2)) + '\n');
+  });
+});
+
+describe('numbers as JSON.stringify writes them', () => {
+  it('durations and CPU times in ms from kernel nanoseconds, integers, and anything else', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const values: number[] = [0.000001, 0.1, 0.5, 999999.999999, 999999999.999999, 1e9 - 1e-6, 1e9 + 0.5, 1 / 3, Math.PI, 1e-7, 5e-324,
+      2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 1e21, 1e8, 1e8 - 1, 99_999_999.5, -0, -1.5, -3];
+    for (let i = 0; i < 5000; i++) {
+      const digits = 1 + Math.floor(rand() * 15);
+      const ns = Math.floor(rand() * 10 ** digits);
+      values.push(ns / 1e6, ns, rand() * 10 ** Math.floor(rand() * 12));
+    }
+    const records = values.map((v, i) => ({ ...exit(100 + i, 1), durationMs: v, cpuMs: v, exitCode: Number.isInteger(v) ? v : 0 }));
+    expect(encodeRecords(records).toString('utf8')).toBe(records.map((r) => formatEvent(r) + '\n').join(''));
   });
 });

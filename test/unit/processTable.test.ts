@@ -25,6 +25,27 @@ describe('pairing', () => {
     expect(t.counts()).toEqual({ running: 0, exited: 1, lost: 0, total: 1 });
   });
 
+  it('counts rows per state through every change a row goes through, as a walk over the rows would', () => {
+    const t = new ProcessTable({ retentionMs: 1000, maxRows: 4 });
+    const walk = () => {
+      const c = { running: 0, exited: 0, lost: 0, total: 0 };
+      for (const row of t.view(ALL, at(0))) { c[row.state]++; c.total++; }
+      return c;
+    };
+    t.apply([exec(1, 1), exec(2, 1), fork(2, 1, 3, 1.5), exit(4, 1)], at(2)); // an exit before its exec
+    expect(t.counts()).toEqual(walk());
+    t.apply([exit(1, 1, { inferred: 'zombie' }), exec(4, 1)], at(2));
+    t.apply([exit(1, 1, { code: 2 })], at(2)); // the kernel's word replaces the inference
+    expect(t.reconcile(new Set([keyOf(3, 1.5)]), at(3))).toBe(1); // pid 2 is gone
+    expect(t.counts()).toEqual(walk());
+    expect(t.counts()).toMatchObject({ running: 1, exited: 2, lost: 1, total: 4 });
+    t.apply([exec(5, 2), exec(6, 2)], at(3)); // over maxRows: the oldest ended rows go
+    expect(t.counts()).toEqual(walk());
+    t.expire(at(10));
+    expect(t.counts()).toEqual({ running: 3, exited: 0, lost: 0, total: 3 });
+    expect(t.counts()).toEqual(walk());
+  });
+
   it('pairs a /proc-seeded row (tick precision) with the kernel exit (ns precision)', () => {
     const t = new ProcessTable();
     const seededStart = Math.floor(startNs(50) / NS_PER_TICK) * NS_PER_TICK;
