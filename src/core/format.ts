@@ -1,9 +1,18 @@
 // Short human formats shared by the panes: ages, sizes, rates, exit status.
 // Pure; output is plain ASCII so column widths stay predictable.
 
-// Only date-fns' format module: the package's index costs ~150 ms of start-up to load, format ~35 ms.
-import { format } from 'date-fns/format';
 import type { ProcessRow } from './types';
+
+// Only date-fns' format module (its index costs ~150 ms to load), and only when a date is first
+// formatted: the time of day every frame shows is worked out here, and the module's ~9 ms are not
+// spent before the first frame.
+let dateFormat: typeof import('date-fns/format').format | undefined;
+
+/** date-fns format (its patterns), loaded on first use. */
+export function formatDate(ms: number, pattern: string): string {
+  dateFormat ??= (require('date-fns/format') as typeof import('date-fns/format')).format;
+  return dateFormat(ms, pattern);
+}
 
 // The STATE column's exit status is the exit-reason vocabulary's short form.
 export { signalName, stateText } from './exitReason';
@@ -54,7 +63,26 @@ export function rowAgeMs(row: ProcessRow, now: number): number {
   return (row.exitedAt ?? now) - row.startedAt;
 }
 
+/**
+ * The local HH:mm:ss of the last few seconds asked for: every frame shows the same few (the log's
+ * lines, the table's STARTED column), and formatting them was most of a frame's text work.
+ */
+const seconds = new Map<number, string>();
+
 /** Local time of an epoch-ms value; '-' for a bad value (date-fns throws on NaN). */
 export function clockText(ms: number, pattern = 'HH:mm:ss'): string {
-  return Number.isFinite(ms) ? format(ms, pattern) : '-';
+  if (!Number.isFinite(ms)) return '-';
+  if (pattern !== 'HH:mm:ss' && pattern !== 'HH:mm:ss.SSS') return formatDate(ms, pattern);
+  const whole = Math.trunc(ms); // as Date does
+  const second = Math.floor(whole / 1000);
+  let hms = seconds.get(second);
+  if (hms === undefined) {
+    if (seconds.size >= 256) seconds.clear();
+    const d = new Date(second * 1000);
+    hms = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+    seconds.set(second, hms);
+  }
+  if (pattern === 'HH:mm:ss') return hms;
+  const milli = whole - second * 1000;
+  return hms + (milli < 10 ? '.00' : milli < 100 ? '.0' : '.') + milli;
 }

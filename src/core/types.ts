@@ -214,6 +214,8 @@ export interface ProcessRow {
   startedAt: number;
   /** Epoch ms when the row entered the table (the UI highlights new rows). */
   firstSeenAt: number;
+  /** Epoch ms (table clock) when the row was seen to stop running, which its retention counts from; null while it runs. */
+  endSeenAt: number | null;
   /** Execs seen of this process (an exec in place adds one), and the time of the last (epoch ms; 0: none seen). */
   execs: number;
   lastExecAt: number;

@@ -18,12 +18,16 @@ export interface TableOptions {
 
 export class ProcessTable {
   private readonly rows = new Map<string, ProcessRow>();
-  /** When (table time) each row stopped running. */
-  private readonly endedAt = new Map<string, number>();
-  /** The same in the order rows stopped: a FIFO whose stale entries (re-ended, removed) are skipped. */
-  private endQueue: { key: string; at: number }[] = [];
+  /**
+   * Rows in the order they stopped running, and when (table time): a FIFO whose stale entries (a row
+   * removed, or ended again since: its endSeenAt moved on) are skipped. Two flat arrays, not an
+   * object an entry: a storm keeps tens of thousands of ended rows.
+   */
+  private endRows: ProcessRow[] = [];
+  private endAts: number[] = [];
   private endHead = 0;
-  private readonly byPid = new Map<number, ProcessRow[]>();
+  /** Rows by pid: the row itself, or (pid reused within the retention) all of them. */
+  private readonly byPid = new Map<number, ProcessRow | ProcessRow[]>();
   private readonly retentionMs: number;
   private readonly maxRows: number;
   private readonly userName: (uid: number) => string;
@@ -61,7 +65,7 @@ export class ProcessTable {
       if (row.state !== 'running' || alive.has(row.key) || row.firstSeenAt > now) continue;
       this.setState(row, 'lost');
       row.exitedAt = now;
-      this.markEnded(row.key, now);
+      this.markEnded(row, now);
       lost++;
     }
     if (lost > 0) this.changes++;
@@ -70,8 +74,8 @@ export class ProcessTable {
 
   /** Drops exited and lost rows older than the retention, then enforces maxRows. */
   expire(now: number): void {
-    for (let e = this.oldestEnded(); e && now - e.at >= this.retentionMs; e = this.oldestEnded()) {
-      this.remove(e.key);
+    for (let row = this.oldestEnded(); row && now - row.endSeenAt! >= this.retentionMs; row = this.oldestEnded()) {
+      this.remove(row);
     }
     this.trim();
   }
@@ -207,7 +211,7 @@ export class ProcessTable {
     row.oomMemcg = ev.oom?.memcg ?? null;
     row.exitedAt = ev.time;
     row.lifetimeMs = ev.durationMs;
-    this.markEnded(key, now);
+    this.markEnded(row, now);
     this.changes++;
   }
 
@@ -221,7 +225,7 @@ export class ProcessTable {
     const row: ProcessRow = {
       key, pid: src.pid, ppid: src.ppid, uid: src.uid, user: this.user(src.uid), comm: src.comm,
       filename: src.filename, args: src.args, argsTruncated: src.argsTruncated, label: '',
-      start: src.start, startedAt: src.startedAt, firstSeenAt: now, execs: 0, lastExecAt: 0, state: 'running',
+      start: src.start, startedAt: src.startedAt, firstSeenAt: now, endSeenAt: null, execs: 0, lastExecAt: 0, state: 'running',
       exitCode: null, signal: null, coreDumped: false, exitedAt: null, lifetimeMs: null,
       cpuPct: null, rssKb: null, seeded: opts.seeded === true, recovered: opts.recovered === true,
       exitFromProc: false, killedBy: null, oomRssKb: null, oomMemcg: null, cgroupId: src.cgroupId,
@@ -238,7 +242,9 @@ export class ProcessTable {
     let best: ProcessRow | undefined;
     // Compared in ticks: a /proc-seeded start is only tick-precise.
     const ticks = Math.floor(row.start / NS_PER_TICK);
-    for (const cand of this.byPid.get(row.ppid) ?? []) {
+    const same = this.byPid.get(row.ppid);
+    if (same === undefined) return undefined;
+    for (const cand of Array.isArray(same) ? same : [same]) {
       if (cand === row || Math.floor(cand.start / NS_PER_TICK) > ticks) continue;
       if (!best || cand.start > best.start || (cand.start === best.start && cand.state === 'running')) best = cand;
     }
@@ -256,44 +262,51 @@ export class ProcessTable {
     this.rows.set(row.key, row);
     this.tally[row.state]++;
     const same = this.byPid.get(row.pid);
-    if (same) same.push(row);
-    else this.byPid.set(row.pid, [row]);
+    if (same === undefined) this.byPid.set(row.pid, row);
+    else if (Array.isArray(same)) same.push(row);
+    else this.byPid.set(row.pid, [same, row]);
     this.changes++;
   }
 
-  private remove(key: string): void {
-    const row = this.rows.get(key);
-    if (!row) return;
-    this.rows.delete(key);
+  private remove(row: ProcessRow): void {
+    if (this.rows.get(row.key) !== row) return;
+    this.rows.delete(row.key);
     this.tally[row.state]--;
-    this.endedAt.delete(key);
-    const same = this.byPid.get(row.pid)!.filter((r) => r !== row);
-    if (same.length > 0) this.byPid.set(row.pid, same);
-    else this.byPid.delete(row.pid);
+    row.endSeenAt = null; // its queue entries are stale now
+    const same = this.byPid.get(row.pid);
+    if (same === row) this.byPid.delete(row.pid);
+    else if (Array.isArray(same)) {
+      const rest = same.filter((r) => r !== row);
+      if (rest.length > 1) this.byPid.set(row.pid, rest);
+      else if (rest.length === 1) this.byPid.set(row.pid, rest[0]);
+      else this.byPid.delete(row.pid);
+    }
     this.changes++;
   }
 
   /** (Re)queues a row for expiry, as the most recently ended. */
-  private markEnded(key: string, now: number): void {
-    this.endedAt.set(key, now);
-    this.endQueue.push({ key, at: now });
+  private markEnded(row: ProcessRow, now: number): void {
+    row.endSeenAt = now;
+    this.endRows.push(row);
+    this.endAts.push(now);
   }
 
-  /** The oldest still-valid entry of the expiry queue, dropping stale ones on the way. */
-  private oldestEnded(): { key: string; at: number } | undefined {
-    while (this.endHead < this.endQueue.length) {
-      const e = this.endQueue[this.endHead];
-      if (this.endedAt.get(e.key) === e.at) return e;
+  /** The row of the oldest still-valid entry of the expiry queue, dropping stale ones on the way. */
+  private oldestEnded(): ProcessRow | undefined {
+    while (this.endHead < this.endRows.length) {
+      const row = this.endRows[this.endHead];
+      if (row.endSeenAt === this.endAts[this.endHead] && this.rows.get(row.key) === row) return row;
       this.endHead++;
     }
     return undefined;
   }
 
   private trim(): void {
-    for (let e = this.oldestEnded(); e && this.rows.size > this.maxRows; e = this.oldestEnded()) this.remove(e.key);
+    for (let row = this.oldestEnded(); row && this.rows.size > this.maxRows; row = this.oldestEnded()) this.remove(row);
     // Compact now and then, so the consumed head does not pin memory.
-    if (this.endHead > 1024 && this.endHead * 2 > this.endQueue.length) {
-      this.endQueue = this.endQueue.slice(this.endHead);
+    if (this.endHead > 1024 && this.endHead * 2 > this.endRows.length) {
+      this.endRows = this.endRows.slice(this.endHead);
+      this.endAts = this.endAts.slice(this.endHead);
       this.endHead = 0;
     }
   }

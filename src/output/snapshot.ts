@@ -4,11 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { format } from 'date-fns/format';
 import { ProcessRow, SortSpec } from '../model/processTable';
 // The text snapshot is the table "as on screen": the same cell formatters and sanitizer
 // as the UI (both pure, neither loads blessed).
-import { formatAge, formatCpu, rowAgeMs, stateText } from '../core/format';
+import { formatAge, formatCpu, formatDate, rowAgeMs, stateText } from '../core/format';
 import { killedByText, rowReason } from '../core/exitReason';
 import { clean } from '../core/sanitize';
 import { quote, quotePath } from '../core/quote';
@@ -150,8 +149,8 @@ function ageSeconds(r: ProcessRow, now: number): number {
 
 /** ps-style: time of day when it started today, the date otherwise. */
 function startedText(startedAt: number, now: number): string {
-  const sameDay = format(startedAt, 'yyyyMMdd') === format(now, 'yyyyMMdd');
-  return format(startedAt, sameDay ? 'HH:mm:ss' : 'yyyy-MM-dd');
+  const sameDay = formatDate(startedAt, 'yyyyMMdd') === formatDate(now, 'yyyyMMdd');
+  return formatDate(startedAt, sameDay ? 'HH:mm:ss' : 'yyyy-MM-dd');
 }
 
 export function formatFor(file: string): SnapshotFormat {

@@ -26,6 +26,8 @@ export interface ProcInfo {
 export interface ProcStat {
   pid: number; comm: string; state: string; ppid: number;
   utimeTicks: number; stimeTicks: number; threads: number; startTicks: number;
+  /** Field 24: resident pages (statm's second field: both are the kernel's get_mm_rss). */
+  rssPages: number;
   /** Field 52 (Linux 3.5+): the status wait(2) will report, meaningful once the process is a zombie. */
   exitStatus: number | null;
 }
@@ -44,7 +46,7 @@ export function parseStat(text: string): ProcStat | null {
   const field = (n: number) => Number(fields[n - 3]);
   const stat: ProcStat = {
     pid: Number(text.slice(0, open - 1)), comm: text.slice(open + 1, close), state: fields[0], ppid: field(4),
-    utimeTicks: field(14), stimeTicks: field(15), threads: field(20), startTicks: field(22),
+    utimeTicks: field(14), stimeTicks: field(15), threads: field(20), startTicks: field(22), rssPages: field(24),
     exitStatus: fields.length >= 50 && Number.isInteger(field(52)) ? field(52) : null,
   };
   return Number.isInteger(stat.pid) && Number.isInteger(stat.startTicks) ? stat : null;

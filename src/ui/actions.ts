@@ -2,10 +2,10 @@
 // Pure: effects (set the kernel filter, write a snapshot, suspend, quit) are returned for app.ts to perform.
 
 import path from 'node:path';
-import { format } from 'date-fns/format';
 import type { FilterSpec } from '../core/types';
 import { SORT_COLUMNS } from '../model/processTable';
 import { DEFAULT_FILTER, formatFilter, parseFilter, parseUnitFilter } from '../core/filter';
+import { formatDate } from '../core/format';
 import { clamp, ensureVisible, type PromptKind, type SignalTarget, type ViewState } from './viewState';
 
 /** Redraw flags: which panes an action invalidates. */
@@ -186,7 +186,7 @@ export function runAction(s: ViewState, action: ActionName, ctx: ActionContext):
     case 'unitPrompt': return openPrompt(s, 'unit', formatFilter(s.units ?? []));
     case 'searchPrompt': return openPrompt(s, 'search', s.query);
     case 'snapshotPrompt':
-      return openPrompt(s, 'snapshot', `lifetop-${format(ctx.now, 'yyyyMMdd-HHmmss')}.json`);
+      return openPrompt(s, 'snapshot', `lifetop-${formatDate(ctx.now, 'yyyyMMdd-HHmmss')}.json`);
     case 'toggleAll': return toggleAll(s, ctx);
     case 'toggleChildren': {
       const spec = { patterns: ctx.filter.patterns, followChildren: !ctx.filter.followChildren };

@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import path from 'node:path';
-import blessed from 'blessed';
+import * as widgets from './widgets';
 import type { Widgets } from 'blessed';
 import type { FilterSpec, LossStage, SourceKind, StreamRecord } from '../core/types';
 import type { ProcessRow, SortSpec, ViewOptions } from '../model/processTable';
@@ -155,7 +155,7 @@ class App {
   /** Boxes are created once and only moved, shown and hidden: destroy() on blessed widgets leaks. */
   private createBoxes(): Record<BoxName, Widgets.BoxElement> {
     const make = (hidden = false): Widgets.BoxElement =>
-      blessed.box({ parent: this.screen, tags: true, wrap: false, hidden, top: 0, left: 0, width: 1, height: 1 });
+      widgets.box({ parent: this.screen, tags: true, wrap: false, hidden, top: 0, left: 0, width: 1, height: 1 });
     return {
       status: make(), sparks: make(), table: make(), log: make(), hint: make(),
       prompt: make(true), overlay: make(true),

@@ -2,7 +2,7 @@
 // traced ones, as two line charts with axes and a legend. In colour, blessed-contrib's line chart draws
 // them (braille dots); with --ascii or --no-color, plain text draws them, one letter per series.
 
-import blessed from 'blessed';
+import * as widgets from './widgets';
 import type { Widgets } from 'blessed';
 import { formatCount } from '../core/format';
 import { bucket, type RateName, type RateSource } from './sparklines';
@@ -127,7 +127,7 @@ export class ChartView {
       this.charts.forEach((c, i) => this.resize(c, rect.left, parts[i].top, rect.width, parts[i].height));
     } else {
       if (this.boxes.length === 0) {
-        for (let i = 0; i < PANELS.length; i++) this.boxes.push(blessed.box({ parent: this.screen, tags: true, wrap: false }));
+        for (let i = 0; i < PANELS.length; i++) this.boxes.push(widgets.box({ parent: this.screen, tags: true, wrap: false }));
       }
       this.boxes.forEach((b, i) => Object.assign(b, { top: parts[i].top, left: rect.left, width: rect.width, height: parts[i].height }));
     }

@@ -41,19 +41,36 @@ export interface LogLine {
   count: number;
 }
 
+/** What folding compares of an entry (`child`: a fork's child, named as `proc` names a process). */
+interface Keys { same: string; proc: string; child: string }
+
+function keysOf(ev: StreamRecord): Keys {
+  return {
+    same: sameness(ev), proc: ev.type === 'lost' ? '' : `${ev.pid}:${ev.start}`,
+    child: ev.type === 'fork' ? `${ev.childPid}:${ev.childStart}` : '',
+  };
+}
+
 /**
  * The log is folded again whenever it grows (10 times a second in a storm) but its events never
- * change: each one's keys are worked out once.
+ * change, and each fold's window is the last one moved on (dropped at the head, added at the
+ * tail): the keys of entries the last fold saw are taken from it, by position, not worked out again
+ * nor looked up in a WeakMap (whose upkeep was most of a fold).
  */
-const keys = new WeakMap<StreamRecord, { same: string; proc: string }>();
+let lastEntries: readonly StreamRecord[] = [];
+let lastKeys: Keys[] = [];
 
-function keysOf(ev: StreamRecord): { same: string; proc: string } {
-  let k = keys.get(ev);
-  if (!k) {
-    k = { same: sameness(ev), proc: ev.type === 'lost' ? '' : `${ev.pid}:${ev.start}` };
-    keys.set(ev, k);
+function keysOfAll(entries: readonly StreamRecord[]): Keys[] {
+  const n = entries.length;
+  const out = new Array<Keys>(n);
+  const off = n > 0 ? lastEntries.indexOf(entries[0]) : -1;
+  for (let i = 0; i < n; i++) {
+    const j = off < 0 ? -1 : off + i;
+    out[i] = j >= 0 && j < lastEntries.length && lastEntries[j] === entries[i] ? lastKeys[j] : keysOf(entries[i]);
   }
-  return k;
+  lastEntries = entries;
+  lastKeys = out;
+  return out;
 }
 
 /** What makes two events the same line when folded: what ran and how it ended, not pids or times. */
@@ -66,37 +83,59 @@ function sameness(ev: StreamRecord): string {
   }
 }
 
-const keyOf = (ev: StreamRecord): string => keysOf(ev).proc;
-
 /**
  * exectop's folding, for the log: a fork whose child then execs says nothing the EXEC line does not
  * (child<-parent); and a run of the same command again and again (same args, same ending: an exit
  * right after its exec is part of it) becomes one line with its count, at the newest.
+ * One pass over the entries' keys, no copies of the entries: it runs every frame of a storm.
  */
 export function collapseRuns(entries: readonly StreamRecord[]): LogLine[] {
+  const n = entries.length;
+  const k = keysOfAll(entries);
   const execd = new Set<string>();
-  for (const ev of entries) if (ev.type === 'exec') execd.add(keyOf(ev));
-  const kept = entries.filter((ev) => ev.type !== 'fork' || !execd.has(`${ev.childPid}:${ev.childStart}`));
+  for (let i = 0; i < n; i++) if (entries[i].type === 'exec') execd.add(k[i].proc);
+  const hidden = (i: number): boolean => entries[i].type === 'fork' && execd.has(k[i].child);
   const out: LogLine[] = [];
-  let last = '';
-  for (let i = 0; i < kept.length; i++) {
-    const ev = kept[i];
-    const next = kept[i + 1];
-    const exit = ev.type === 'exec' && next?.type === 'exit' && keyOf(next) === keyOf(ev) ? next : undefined;
-    if (exit) i++;
-    const key = keysOf(ev).same + (exit ? '\0' + keysOf(exit).same : '');
+  // The current run: what its lines are the same in (the exec's, and its exit's when paired).
+  let runSame = '';
+  let runExitSame: string | null = null;
+  const close = (): void => {
+    // An exec and its exit share a line only in a run: alone, each keeps its own line.
+    const l = out[out.length - 1];
+    if (l?.count === 1 && l.exit) {
+      out[out.length - 1] = { ev: l.ev, count: 1 };
+      out.push({ ev: l.exit, count: 1 });
+    }
+  };
+  let next = 0;
+  while (next < n && hidden(next)) next++;
+  while (next < n) {
+    const i = next;
+    next = i + 1;
+    while (next < n && hidden(next)) next++;
+    const ev = entries[i];
+    let exit: StreamRecord | undefined;
+    let exitSame: string | null = null;
+    if (ev.type === 'exec' && next < n && entries[next].type === 'exit' && k[next].proc === k[i].proc) {
+      exit = entries[next];
+      exitSame = k[next].same;
+      next++;
+      while (next < n && hidden(next)) next++;
+    }
     const run = out[out.length - 1];
-    if (run && key === last) {
+    if (run && k[i].same === runSame && exitSame === runExitSame) {
       run.ev = ev;
       run.exit = exit;
       run.count++;
     } else {
-      out.push({ ev, count: 1, ...(exit ? { exit } : {}) });
-      last = key;
+      close();
+      out.push(exit ? { ev, count: 1, exit } : { ev, count: 1 });
+      runSame = k[i].same;
+      runExitSame = exitSame;
     }
   }
-  // An exec and its exit share a line only in a run: alone, each keeps its own line.
-  return out.flatMap((l) => (l.count === 1 && l.exit ? [{ ev: l.ev, count: 1 }, { ev: l.exit, count: 1 }] : [l]));
+  close();
+  return out;
 }
 
 /**

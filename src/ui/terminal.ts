@@ -2,7 +2,7 @@
 // runs, and restores the terminal exactly once on every exit path (quit, error, signal).
 
 import * as tty from 'node:tty';
-import blessed from 'blessed';
+import * as widgets from './widgets';
 import type { Widgets } from 'blessed';
 import { isHangup, releaseDeadTerminal } from '../hangup';
 
@@ -90,7 +90,7 @@ export function openScreen(choice: TerminalChoice, io: TerminalIo = { input: pro
       output: io.output,
     };
     // @types/blessed declares the screen's input as Writable and output as Readable (swapped).
-    screen = blessed.screen(options as unknown as Widgets.IScreenOptions);
+    screen = widgets.screen(options as unknown as Widgets.IScreenOptions);
   } catch (err) {
     restoreTerminal();
     throw err;

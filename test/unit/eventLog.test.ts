@@ -88,4 +88,46 @@ describe('collapseRuns (the log folded)', () => {
       ['fork', 100, undefined, 1], // a fork without exec stays
     ]);
   });
+
+  it('folds a window that moves on (keys reused from the last fold) as it folds the same events afresh', () => {
+    // A storm of three commands from two interleaving workers, some forks never exec'ing, exits
+    // out of order; each window is the last one moved on, as the EventLog's entries() are.
+    let seed = 11;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const stream: StreamRecord[] = [];
+    const pending: StreamRecord[] = [];
+    for (let pid = 2; stream.length < 3000; pid++) {
+      const cmd = ['true', 'false', 'ls'][rnd(3)];
+      stream.push(fork(100, 1, pid, pid, { comm: 'storm' }));
+      if (rnd(10) === 0) continue;
+      pending.push(exec(pid, pid, { ppid: 100, comm: cmd, args: [`/bin/${cmd}`] }), exit(pid, pid, { ppid: 100, comm: cmd, code: cmd === 'false' ? 1 : 0 }));
+      while (pending.length > 0 && rnd(3) !== 0) stream.push(pending.shift()!);
+    }
+    const copy = (r: StreamRecord): StreamRecord => structuredClone(r);
+    const shape = (lines: ReturnType<typeof collapseRuns>) => lines.map((l) => [l.ev.type, pidOf(l.ev), pidOf(l.exit), l.count]);
+    for (let head = 0; head + 500 <= stream.length; head += 1 + rnd(90)) {
+      const window = stream.slice(head, head + 300 + rnd(200));
+      expect(shape(collapseRuns(window))).toEqual(shape(collapseRuns(window.map(copy))));
+      expect(shape(collapseRuns(window))).toEqual(shape(foldedAfresh(window)));
+    }
+  });
 });
+
+/** The fold as first written (one filter, then one walk, keys worked out each time): what it must still give. */
+function foldedAfresh(entries: StreamRecord[]): { ev: StreamRecord; exit?: StreamRecord; count: number }[] {
+  const proc = (ev: StreamRecord) => (ev.type === 'lost' ? '' : `${ev.pid}:${ev.start}`);
+  const same = (ev: StreamRecord) => (ev.type === 'exec' ? `exec ${ev.comm} ${ev.args.join(' ')}`
+    : ev.type === 'exit' ? `exit ${ev.comm} ${ev.exitCode}` : `${ev.type} ${ev.type === 'lost' ? ev.time : ev.comm}`);
+  const execd = new Set(entries.filter((ev) => ev.type === 'exec').map(proc));
+  const kept = entries.filter((ev) => ev.type !== 'fork' || !execd.has(`${ev.childPid}:${ev.childStart}`));
+  const out: { ev: StreamRecord; exit?: StreamRecord; count: number; key: string }[] = [];
+  for (let i = 0; i < kept.length; i++) {
+    const ev = kept[i];
+    const exit = ev.type === 'exec' && kept[i + 1]?.type === 'exit' && proc(kept[i + 1]) === proc(ev) ? kept[++i] : undefined;
+    const key = same(ev) + (exit ? ' | ' + same(exit) : '');
+    const run = out[out.length - 1];
+    if (run?.key === key) Object.assign(run, { ev, exit, count: run.count + 1 });
+    else out.push({ ev, exit, count: 1, key });
+  }
+  return out.flatMap((l) => (l.count === 1 && l.exit ? [{ ev: l.ev, count: 1 }, { ev: l.exit, count: 1 }] : [{ ev: l.ev, exit: l.exit, count: l.count }]));
+}

@@ -18,10 +18,18 @@ function statLine(pid: number, comm: string, fields: Record<number, number | str
 
 describe('parseStat', () => {
   it('takes the comm up to the LAST parenthesis, whatever it contains', () => {
-    const stat = parseStat(statLine(4321, 'a) b (c', { 3: 'R', 4: 77, 14: 150, 15: 25, 20: 6, 22: 123456 }))!;
+    const stat = parseStat(statLine(4321, 'a) b (c', { 3: 'R', 4: 77, 14: 150, 15: 25, 20: 6, 22: 123456, 24: 812 }))!;
     expect(stat).toEqual({
-      pid: 4321, comm: 'a) b (c', state: 'R', ppid: 77, utimeTicks: 150, stimeTicks: 25, threads: 6, startTicks: 123456, exitStatus: 0,
+      pid: 4321, comm: 'a) b (c', state: 'R', ppid: 77, utimeTicks: 150, stimeTicks: 25, threads: 6, startTicks: 123456,
+      rssPages: 812, exitStatus: 0,
     });
+  });
+
+  it('reads the resident pages statm reports (the table\'s RSS reads stat alone)', () => {
+    const fromStat = readStat(process.pid)!.rssPages;
+    const fromStatm = Number(fs.readFileSync('/proc/self/statm', 'utf8').split(' ')[1]);
+    expect(fromStat).toBeGreaterThan(1000); // a Node process is tens of MB: the field is the right one
+    expect(Math.abs(fromStat - fromStatm)).toBeLessThan(fromStatm * 0.05);
   });
 
   it('reads the exit status (field 52, in wait(2) form), null when the line stops before it', () => {
@@ -111,7 +119,7 @@ describe('inferredExit', () => {
   const me = process.geteuid!();
   const proc = { pid: 4321, ppid: 1, uid: me, comm: 'python3', start: 5 * NS_PER_TICK, startedAt: 1.7e12, cgroupId: '9' };
   const zombie = (status: number | null): ProcStat => ({
-    pid: 4321, comm: 'renamed', state: 'Z', ppid: 77, utimeTicks: 150, stimeTicks: 25, threads: 1, startTicks: 5, exitStatus: status,
+    pid: 4321, comm: 'renamed', state: 'Z', ppid: 77, utimeTicks: 150, stimeTicks: 25, threads: 1, startTicks: 5, rssPages: 0, exitStatus: status,
   });
   const now = 1.7e12 + 2500;
 

@@ -25,7 +25,7 @@ function row(over: Partial<ProcessRow> = {}): ProcessRow {
   return {
     key: `${pid}:1`, pid, ppid: 1, uid: 0, user: 'root', comm: 'python3', filename: '/usr/bin/python3',
     args: ['python3', 'app.py'], argsTruncated: false, label: 'app.py', start: 1e9, startedAt: NOW - 65_000,
-    firstSeenAt: NOW - 60_000, execs: 1, lastExecAt: NOW - 65_000, state: 'running', exitCode: null, signal: null, coreDumped: false, exitedAt: null,
+    firstSeenAt: NOW - 60_000, endSeenAt: null, execs: 1, lastExecAt: NOW - 65_000, state: 'running', exitCode: null, signal: null, coreDumped: false, exitedAt: null,
     lifetimeMs: null, cpuPct: 1.5, rssKb: 20480, seeded: false, recovered: false, exitFromProc: false, cgroupId: '42',
     killedBy: null, oomRssKb: null, oomMemcg: null, cgroup: '/system.slice/app.service', unit: 'app.service', ...over,
   };
