@@ -103,7 +103,9 @@ export function splitArgs(buf: Buffer, start: number, len: number): string[] {
 
 /**
  * Decode one batch. bootEpochMs converts the kernel's boot-time clock to wall-clock.
- * Hot at storm rates: each event is built in one literal per type (one shape, no spreads).
+ * Hot at storm rates: each event is built in one literal per type (one shape, no spreads), with
+ * room for the cgroup and unit the session fills in (adding them later grew every event by a
+ * property array, which the log kept alive into V8's old generation).
  */
 export function decodeBatch(batch: Buffer, bootEpochMs: number): LifecycleEvent[] {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
@@ -130,7 +132,7 @@ export function decodeBatch(batch: Buffer, bootEpochMs: number): LifecycleEvent[
       const fnLen = view.getUint16(r + E.filename_len, true);
       const argsLen = Math.min(view.getUint16(r + E.args_len, true), len - E.args);
       out.push({
-        type: 'exec', time, pid, ppid, tid, uid, comm, start, startedAt, cgroupId: cg,
+        type: 'exec', time, pid, ppid, tid, uid, comm, start, startedAt, cgroupId: cg, cgroup: undefined, unit: undefined,
         filename: fnLen <= INTERN_BYTES ? intern(batch.toString('utf8', r + E.filename, r + E.filename + fnLen))
           : batch.toString('utf8', r + E.filename, r + E.filename + fnLen),
         args: splitArgs(batch, r + E.args, argsLen),
@@ -140,7 +142,7 @@ export function decodeBatch(batch: Buffer, bootEpochMs: number): LifecycleEvent[
     } else if (type === LAYOUT.types.exit) {
       const X = LAYOUT.exit;
       const exit: ExitEvent = {
-        type: 'exit', time, pid, ppid, tid, uid, comm, start, startedAt, cgroupId: cg,
+        type: 'exit', time, pid, ppid, tid, uid, comm, start, startedAt, cgroupId: cg, cgroup: undefined, unit: undefined,
         exitCode: view.getInt32(r + X.exit_code, true),
         signal: view.getUint32(r + X.signal, true),
         coreDumped: batch[r + X.core_dumped] !== 0,
@@ -151,7 +153,7 @@ export function decodeBatch(batch: Buffer, bootEpochMs: number): LifecycleEvent[
     } else if (type === LAYOUT.types.fork) {
       const F = LAYOUT.fork;
       out.push({
-        type: 'fork', time, pid, ppid, tid, uid, comm, start, startedAt, cgroupId: cg,
+        type: 'fork', time, pid, ppid, tid, uid, comm, start, startedAt, cgroupId: cg, cgroup: undefined, unit: undefined,
         childPid: view.getUint32(r + F.child_pid, true),
         childStart: u64(view, r + F.child_start_ns),
       });

@@ -41,36 +41,68 @@ export interface LogLine {
   count: number;
 }
 
-/** What folding compares of an entry (`child`: a fork's child, named as `proc` names a process). */
-interface Keys { same: string; proc: string; child: string }
-
-function keysOf(ev: StreamRecord): Keys {
-  return {
-    same: sameness(ev), proc: ev.type === 'lost' ? '' : `${ev.pid}:${ev.start}`,
-    child: ev.type === 'fork' ? `${ev.childPid}:${ev.childStart}` : '',
-  };
-}
-
 /**
  * The log is folded again whenever it grows (10 times a second in a storm) but its events never
  * change, and each fold's window is the last one moved on (dropped at the head, added at the
- * tail): the keys of entries the last fold saw are taken from it, by position, not worked out again
- * nor looked up in a WeakMap (whose upkeep was most of a fold).
+ * tail). So what folding compares of each entry, its `sameness`, is taken from the last fold by
+ * position (two arrays used in turn, no allocation a fold) and worked out only for new entries; the
+ * strings are shared between entries that read the same. Nothing is kept per event: in a storm
+ * the log's 2 000 entries live long enough to reach V8's old generation, and whatever they pinned
+ * went there with them.
  */
 let lastEntries: readonly StreamRecord[] = [];
-let lastKeys: Keys[] = [];
+let lastSame: string[] = [];
+let spareSame: string[] = [];
+const sames = new Map<string, string>();
 
-function keysOfAll(entries: readonly StreamRecord[]): Keys[] {
+function samenessOfAll(entries: readonly StreamRecord[]): string[] {
   const n = entries.length;
-  const out = new Array<Keys>(n);
+  const out = spareSame;
+  out.length = n;
   const off = n > 0 ? lastEntries.indexOf(entries[0]) : -1;
   for (let i = 0; i < n; i++) {
     const j = off < 0 ? -1 : off + i;
-    out[i] = j >= 0 && j < lastEntries.length && lastEntries[j] === entries[i] ? lastKeys[j] : keysOf(entries[i]);
+    if (j >= 0 && j < lastEntries.length && lastEntries[j] === entries[i]) {
+      out[i] = lastSame[j];
+      continue;
+    }
+    const fresh = sameness(entries[i]);
+    let same = sames.get(fresh);
+    if (same === undefined) {
+      if (sames.size >= 4096) sames.clear();
+      sames.set(fresh, fresh);
+      same = fresh;
+    }
+    out[i] = same;
   }
+  spareSame = lastSame;
+  lastSame = out;
   lastEntries = entries;
-  lastKeys = out;
   return out;
+}
+
+/** The same process (pid and start): an exec and the exit right after it share a line. */
+function sameProcess(a: StreamRecord, b: StreamRecord): boolean {
+  return a.type !== 'lost' && b.type !== 'lost' && a.pid === b.pid && a.start === b.start;
+}
+
+/**
+ * The processes that exec'd in the window, by start time (then pid: two processes can start in the
+ * same nanosecond on two CPUs, and then the pids are kept as a list).
+ */
+function execsOf(entries: readonly StreamRecord[]): (pid: number, start: number) => boolean {
+  const byStart = new Map<number, number | number[]>();
+  for (const ev of entries) {
+    if (ev.type !== 'exec') continue;
+    const had = byStart.get(ev.start);
+    if (had === undefined) byStart.set(ev.start, ev.pid);
+    else if (Array.isArray(had)) had.push(ev.pid);
+    else if (had !== ev.pid) byStart.set(ev.start, [had, ev.pid]);
+  }
+  return (pid, start) => {
+    const had = byStart.get(start);
+    return had === pid || (Array.isArray(had) && had.includes(pid));
+  };
 }
 
 /** What makes two events the same line when folded: what ran and how it ended, not pids or times. */
@@ -87,14 +119,16 @@ function sameness(ev: StreamRecord): string {
  * exectop's folding, for the log: a fork whose child then execs says nothing the EXEC line does not
  * (child<-parent); and a run of the same command again and again (same args, same ending: an exit
  * right after its exec is part of it) becomes one line with its count, at the newest.
- * One pass over the entries' keys, no copies of the entries: it runs every frame of a storm.
+ * One pass over the entries, no copies of them: it runs every frame of a storm.
  */
 export function collapseRuns(entries: readonly StreamRecord[]): LogLine[] {
   const n = entries.length;
-  const k = keysOfAll(entries);
-  const execd = new Set<string>();
-  for (let i = 0; i < n; i++) if (entries[i].type === 'exec') execd.add(k[i].proc);
-  const hidden = (i: number): boolean => entries[i].type === 'fork' && execd.has(k[i].child);
+  const same = samenessOfAll(entries);
+  const execd = execsOf(entries);
+  const hidden = (i: number): boolean => {
+    const ev = entries[i];
+    return ev.type === 'fork' && execd(ev.childPid, ev.childStart);
+  };
   const out: LogLine[] = [];
   // The current run: what its lines are the same in (the exec's, and its exit's when paired).
   let runSame = '';
@@ -116,21 +150,21 @@ export function collapseRuns(entries: readonly StreamRecord[]): LogLine[] {
     const ev = entries[i];
     let exit: StreamRecord | undefined;
     let exitSame: string | null = null;
-    if (ev.type === 'exec' && next < n && entries[next].type === 'exit' && k[next].proc === k[i].proc) {
+    if (ev.type === 'exec' && next < n && entries[next].type === 'exit' && sameProcess(entries[next], ev)) {
       exit = entries[next];
-      exitSame = k[next].same;
+      exitSame = same[next];
       next++;
       while (next < n && hidden(next)) next++;
     }
     const run = out[out.length - 1];
-    if (run && k[i].same === runSame && exitSame === runExitSame) {
+    if (run && same[i] === runSame && exitSame === runExitSame) {
       run.ev = ev;
       run.exit = exit;
       run.count++;
     } else {
       close();
       out.push(exit ? { ev, count: 1, exit } : { ev, count: 1 });
-      runSame = k[i].same;
+      runSame = same[i];
       runExitSame = exitSame;
     }
   }
