@@ -1,7 +1,6 @@
 // Snapshot writers: the process table as JSON, CSV or aligned text (by file extension),
 // written atomically and never through a symlink at the target.
 
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ProcessRow, SortSpec } from '../model/processTable';
@@ -12,6 +11,11 @@ import { killedByText, rowReason } from '../core/exitReason';
 import { clean } from '../core/sanitize';
 import { quote, quotePath } from '../core/quote';
 import { escapeInvisible } from '../core/ndjson';
+
+/** node:crypto costs ~3 ms to load: only a snapshot's temp name needs it, so it loads then. */
+function tempSuffix(): string {
+  return (require('node:crypto') as typeof import('node:crypto')).randomBytes(6).toString('hex');
+}
 
 export interface SnapshotMeta {
   takenAt: number; filter: string; sort: SortSpec;
@@ -170,7 +174,7 @@ export async function writeSnapshot(file: string, rows: ProcessRow[], meta: Snap
   const target = path.resolve(file);
   await checkTarget(target);
   const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${tempSuffix()}.tmp`);
   try {
     // 'wx' fails if anything, a symlink included, already sits at the temp name.
     const handle = await fsp.open(tmp, 'wx', 0o644);
