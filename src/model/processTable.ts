@@ -20,12 +20,14 @@ export class ProcessTable {
   private readonly rows = new Map<string, ProcessRow>();
   /**
    * Rows in the order they stopped running, and when (table time): a FIFO whose stale entries (a row
-   * removed, or ended again since: its endSeenAt moved on) are skipped. Two flat arrays, not an
-   * object an entry: a storm keeps tens of thousands of ended rows.
+   * removed, or ended again since: its endSeenAt moved on) are skipped. A ring of two flat arrays
+   * that only ever doubles: a storm keeps tens of thousands of ended rows, and an object an entry,
+   * or arrays re-sliced as they drain, were garbage in V8's large-object space.
    */
-  private endRows: ProcessRow[] = [];
-  private endAts: number[] = [];
+  private endRows: (ProcessRow | undefined)[] = new Array<ProcessRow | undefined>(1024);
+  private endAts = new Float64Array(1024);
   private endHead = 0;
+  private endSize = 0;
   /** Rows by pid: the row itself, or (pid reused within the retention) all of them. */
   private readonly byPid = new Map<number, ProcessRow | ProcessRow[]>();
   private readonly retentionMs: number;
@@ -106,8 +108,8 @@ export class ProcessTable {
   }
 
   /** Rows to display: filtered, stably sorted, in tree mode depth-first (depths: treeDepth()). */
-  view(opts: ViewOptions, now: number): ProcessRow[] {
-    return this.viewer.view(this.rows.values(), this.changes, opts, now);
+  view(opts: ViewOptions, now: number): readonly ProcessRow[] {
+    return this.viewer.view(() => this.rows.values(), this.changes, opts, now);
   }
 
   /** Rows the last view folded away (ViewOptions.fold). */
@@ -287,27 +289,40 @@ export class ProcessTable {
   /** (Re)queues a row for expiry, as the most recently ended. */
   private markEnded(row: ProcessRow, now: number): void {
     row.endSeenAt = now;
-    this.endRows.push(row);
-    this.endAts.push(now);
+    let cap = this.endAts.length;
+    if (this.endSize === cap) {
+      // Full: double, oldest first again.
+      const rows = new Array<ProcessRow | undefined>(cap * 2);
+      const ats = new Float64Array(cap * 2);
+      for (let i = 0; i < cap; i++) {
+        rows[i] = this.endRows[(this.endHead + i) & (cap - 1)];
+        ats[i] = this.endAts[(this.endHead + i) & (cap - 1)];
+      }
+      this.endRows = rows;
+      this.endAts = ats;
+      this.endHead = 0;
+      cap *= 2;
+    }
+    const at = (this.endHead + this.endSize) & (cap - 1);
+    this.endRows[at] = row;
+    this.endAts[at] = now;
+    this.endSize++;
   }
 
   /** The row of the oldest still-valid entry of the expiry queue, dropping stale ones on the way. */
   private oldestEnded(): ProcessRow | undefined {
-    while (this.endHead < this.endRows.length) {
-      const row = this.endRows[this.endHead];
+    const mask = this.endAts.length - 1;
+    while (this.endSize > 0) {
+      const row = this.endRows[this.endHead]!;
       if (row.endSeenAt === this.endAts[this.endHead] && this.rows.get(row.key) === row) return row;
-      this.endHead++;
+      this.endRows[this.endHead] = undefined; // stale: let it go
+      this.endHead = (this.endHead + 1) & mask;
+      this.endSize--;
     }
     return undefined;
   }
 
   private trim(): void {
     for (let row = this.oldestEnded(); row && this.rows.size > this.maxRows; row = this.oldestEnded()) this.remove(row);
-    // Compact now and then, so the consumed head does not pin memory.
-    if (this.endHead > 1024 && this.endHead * 2 > this.endRows.length) {
-      this.endRows = this.endRows.slice(this.endHead);
-      this.endAts = this.endAts.slice(this.endHead);
-      this.endHead = 0;
-    }
   }
 }

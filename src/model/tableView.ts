@@ -51,14 +51,20 @@ export class RowViews {
    * last answer again. Only AGE order moves with time (running rows age, ended ones keep their
    * lifetime), so for it the question includes the second.
    */
-  view(rows: Iterable<ProcessRow>, version: number, opts: ViewOptions, now: number): ProcessRow[] {
+  /**
+   * The array returned is the cache's own (a storm's table holds tens of thousands of rows, and
+   * every copy of that size went to V8's large-object space): callers read it, never modify it.
+   * `rows` is iterated more than once.
+   */
+  view(rows: () => Iterable<ProcessRow>, version: number, opts: ViewOptions, now: number): readonly ProcessRow[] {
     const second = opts.sort.column === 'age' ? Math.floor(now / 1000) : 0;
     const question = JSON.stringify([opts.sort.column, opts.sort.descending, opts.query, opts.showExited, !!opts.tree, second,
       opts.units ?? null, !!opts.fold]);
-    if (this.last?.version === version && this.last.question === question) return this.last.rows.slice();
+    if (this.last?.version === version && this.last.question === question) return this.last.rows;
+    this.last = null; // its rows may be collected while the new view is worked out
     const { shown, folded } = this.compute(rows, opts, now);
     this.last = { version, question, rows: shown, folded };
-    return shown.slice();
+    return shown;
   }
 
   /** Rows the last view folded away (0 unless it folded). */
@@ -66,13 +72,12 @@ export class RowViews {
     return this.last?.folded ?? 0;
   }
 
-  private compute(rows: Iterable<ProcessRow>, opts: ViewOptions, now: number): { shown: ProcessRow[]; folded: number } {
+  private compute(rows: () => Iterable<ProcessRow>, opts: ViewOptions, now: number): { shown: ProcessRow[]; folded: number } {
     const query = opts.query.toLowerCase();
     const units = opts.units ?? null;
     const picked: ProcessRow[] = [];
-    const all = opts.fold ? [...rows] : rows;
-    const away = opts.fold ? this.foldedAway(all as ProcessRow[]) : null;
-    for (const row of all) {
+    const away = opts.fold ? this.foldedAway(rows) : null;
+    for (const row of rows()) {
       if (away?.has(row)) continue;
       if (!opts.showExited && row.state !== 'running') continue;
       if (query !== '' && !this.haystack(row).includes(query)) continue;
@@ -90,16 +95,16 @@ export class RowViews {
    *   interpreter was exec'd in the same process;
    * - wrappers: `sh -c` shells that run exactly one child (the child stands in their place).
    */
-  private foldedAway(rows: ProcessRow[]): Set<ProcessRow> {
+  private foldedAway(rows: () => Iterable<ProcessRow>): Set<ProcessRow> {
     const away = new Set<ProcessRow>();
     const children = new Map<ProcessRow, number>();
-    for (const row of rows) {
+    for (const row of rows()) {
       const p = this.parentOf(row);
       if (p) children.set(p, (children.get(p) ?? 0) + 1);
     }
     // Siblings share their ancestors: what a parent's line can serve is worked out once per parent.
     const servedUntil = new Map<ProcessRow, number>();
-    for (const row of rows) {
+    for (const row of rows()) {
       const p = row.exitedAt !== null ? this.parentOf(row) : undefined;
       if (p && row.exitedAt! <= this.startUpEnd(p, servedUntil)) away.add(row);
       else if (SHELLS.has(row.comm) && row.args[1] === '-c' && children.get(row) === 1) away.add(row);
@@ -194,8 +199,8 @@ function sortRows(rows: ProcessRow[], spec: SortSpec, now: number): ProcessRow[]
   const order = text
     ? sortByText(rows.map(text), spec.descending)
     : sortByNumber(numericKeys(rows, spec.column, now), spec.descending);
-  const out: ProcessRow[] = [];
-  for (let i = 0; i < order.length; i++) out.push(rows[order[i]]);
+  const out = new Array<ProcessRow>(order.length); // sized once: grown by push, every step was garbage
+  for (let i = 0; i < order.length; i++) out[i] = rows[order[i]];
   return out;
 }
 

@@ -34,7 +34,7 @@ const CSV_HEADER = ['pid', 'ppid', 'uid', 'user', 'comm', 'args', 'label', 'star
 const TEXT_LABEL_MAX = 60;
 const UNIT_MAX = 40;
 
-export function snapshotJson(rows: ProcessRow[], meta: SnapshotMeta, now: number): string {
+export function snapshotJson(rows: readonly ProcessRow[], meta: SnapshotMeta, now: number): string {
   const doc = {
     taken_at: new Date(meta.takenAt).toISOString(),
     filter: meta.filter,
@@ -71,7 +71,7 @@ function trailer(meta: SnapshotMeta | undefined): string {
 }
 
 /** RFC 4180 with CRLF line ends; every text cell is written by csvText (README: Formats). */
-export function snapshotCsv(rows: ProcessRow[], now: number, meta?: SnapshotMeta): string {
+export function snapshotCsv(rows: readonly ProcessRow[], now: number, meta?: SnapshotMeta): string {
   const lines = [CSV_HEADER.join(',')];
   for (const r of rows) {
     const fields = [r.pid, r.ppid, r.uid, r.user, r.comm, r.args.join(' '), r.label,
@@ -125,7 +125,7 @@ function csvText(value: string): string {
 }
 
 /** Aligned columns for people; control characters appear as \xNN so the file is safe to cat. */
-export function snapshotText(rows: ProcessRow[], now: number, meta?: SnapshotMeta): string {
+export function snapshotText(rows: readonly ProcessRow[], now: number, meta?: SnapshotMeta): string {
   const header = ['PID', 'PPID', 'USER', 'COMM', 'LABEL', 'STARTED', 'AGE', 'CPU%', 'RSS', 'UNIT', 'STATE'];
   const rightAligned = new Set(['PID', 'PPID', 'AGE', 'CPU%', 'RSS']);
   const table = [header, ...rows.map((r) => [
@@ -163,13 +163,13 @@ export function formatFor(file: string): SnapshotFormat {
   throw new SnapshotError(`unknown snapshot format ${quote(ext || path.basename(file))}: use .json, .csv or .txt`);
 }
 
-function render(fmt: SnapshotFormat, rows: ProcessRow[], meta: SnapshotMeta, now: number): string {
+function render(fmt: SnapshotFormat, rows: readonly ProcessRow[], meta: SnapshotMeta, now: number): string {
   if (fmt === 'json') return snapshotJson(rows, meta, now);
   return fmt === 'csv' ? snapshotCsv(rows, now, meta) : snapshotText(rows, now, meta);
 }
 
 /** Writes atomically (temp file in the same directory, fsync, rename); returns the absolute path. */
-export async function writeSnapshot(file: string, rows: ProcessRow[], meta: SnapshotMeta, now: number): Promise<string> {
+export async function writeSnapshot(file: string, rows: readonly ProcessRow[], meta: SnapshotMeta, now: number): Promise<string> {
   const content = render(formatFor(file), rows, meta, now);
   const target = path.resolve(file);
   await checkTarget(target);

@@ -34,7 +34,7 @@ export { capturedStderr, restoreTerminal } from './terminal';
 export interface UiSession {
   readonly source: { readonly kind: SourceKind };
   readonly table: {
-    view(opts: ViewOptions, now: number): ProcessRow[];
+    view(opts: ViewOptions, now: number): readonly ProcessRow[];
     get(key: string): ProcessRow | undefined;
     parentChain(key: string): ProcessRow[];
     /** Rows the last view folded away. */
@@ -107,7 +107,7 @@ type BoxName = 'status' | 'sparks' | 'table' | 'log' | 'hint' | 'prompt' | 'over
 
 /** A paused display: copies of what was on screen (the model updates rows in place) and its time, so ages hold still. */
 interface Frozen {
-  rows: ProcessRow[];
+  rows: readonly ProcessRow[];
   /** Tree nesting of the copies, as it was. */
   depths: Map<ProcessRow, number>;
   log: StreamRecord[];
@@ -118,7 +118,7 @@ class App {
   private state: ViewState = initialViewState();
   private layout: Layout;
   private readonly boxes: Record<BoxName, Widgets.BoxElement>;
-  private rows: ProcessRow[] = [];
+  private rows: readonly ProcessRow[] = [];
   private rowsVersion = -1;
   private rowsState: ViewState | null = null;
   /** Wall clock of the last view computed. */
@@ -308,7 +308,7 @@ class App {
   }
 
   /** The rows on screen: the paused copy, or the model's view recomputed only when something changed. */
-  private displayedRows(now: number): ProcessRow[] {
+  private displayedRows(now: number): readonly ProcessRow[] {
     if (this.frozen) return this.frozen.rows;
     const table = this.session.table;
     const asked = !this.rowsState || viewOptionsChanged(this.rowsState, this.state);
@@ -375,7 +375,7 @@ class App {
     return commandEndText(c.end);
   }
 
-  private tableText(rows: ProcessRow[], now: number): string {
+  private tableText(rows: readonly ProcessRow[], now: number): string {
     const s = this.state;
     const pattern = describeFilter(this.session.filter);
     const units = s.units ? ` in units ${formatFilter(s.units)}` : '';

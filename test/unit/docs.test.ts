@@ -31,6 +31,12 @@ describe('man page and completion from the --help source', () => {
     for (const w of words(USAGE.split('\n').slice(2).join(' '))) expect(pageWords.has(w), w).toBe(true);
   });
 
+  it('the README\'s Command line section is --help as it is now', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = /```\n(Usage: lifetop[\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(block).toBe(USAGE.replace(/\n+$/, ''));
+  });
+
   it('no line of the page starts with a roff control character it did not mean', () => {
     const page = manPage('1');
     for (const line of page.split('\n')) {

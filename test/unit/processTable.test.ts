@@ -6,7 +6,7 @@ import { at, BOOT_MS, exec, exit, fork, keyOf, startNs } from '../support/events
 
 const ALL: ViewOptions = { sort: { column: 'pid', descending: false }, query: '', showExited: true };
 
-function pids(rows: ProcessRow[]): number[] {
+function pids(rows: readonly ProcessRow[]): number[] {
   return rows.map((r) => r.pid);
 }
 
@@ -187,6 +187,30 @@ describe('retention and bound', () => {
     expect(t.counts().total).toBe(2);
     t.expire(at(16));
     expect(pids(t.view(ALL, at(16)))).toEqual([1]);
+  });
+
+  it('expires thousands of ended rows in the order they ended, also those that ended twice', () => {
+    // More rows than the expiry queue first holds, after some have come and gone (so it wraps),
+    // ending one by one, and a third of them lost first and then reported by the kernel (ended
+    // again: their expiry counts from the second end).
+    const t = new ProcessTable({ retentionMs: 10_000, maxRows: 1e6 });
+    for (let pid = 1; pid <= 700; pid++) t.apply([exec(pid, 1), exit(pid, 1, { endSec: 1.5 })], at(1.5));
+    t.expire(at(12));
+    expect(t.counts().total).toBe(0);
+    const N = 3000;
+    const start = (i: number) => 2 + i / 1000;
+    t.apply(Array.from({ length: N }, (_, i) => exec(1000 + i, start(i))), at(5));
+    const alive = new Set(Array.from({ length: N }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => keyOf(1000 + i, start(i))));
+    expect(t.reconcile(alive, at(5.5))).toBe(N / 3);
+    for (let i = 0; i < N; i++) t.apply([exit(1000 + i, start(i), { code: 0, endSec: 6 + i / 1000 })], at(6 + i / 1000));
+    expect(t.counts()).toEqual({ running: 0, exited: N, lost: 0, total: N });
+    for (const k of [0, 999, 1500, 2998]) {
+      t.expire(at(16 + k / 1000)); // rows 0..k ended 10 s before
+      expect(t.counts().total, `after ${k}`).toBe(N - k - 1);
+      expect(t.get(keyOf(1000 + k + 1, start(k + 1)))?.state).toBe('exited');
+    }
+    t.expire(at(30));
+    expect(t.counts().total).toBe(0);
   });
 
   it('measures retention from when the row ended in table time, not the recorded exit time', () => {

@@ -24,7 +24,7 @@ const WITH_COUNTERS: SnapshotMeta = { ...META, counters: COUNTERS };
 const TRAILER = `# lifetop snapshot taken_at=${new Date(NOW).toISOString()} forks=12 execs=30 exits=25 lost_kernel_ring=4 `
   + 'lost_addon_queue=0 lost_traced_map=1 recovered=2 zombie_exits=1 vanished=1';
 
-function rows(): ProcessRow[] {
+function rows(): readonly ProcessRow[] {
   const t = new ProcessTable({ userName: (uid) => (uid === 1000 ? 'alice' : String(uid)) });
   t.apply([
     exec(10, 40, { args: ['python3', 'app.py'] }),
@@ -39,7 +39,7 @@ function rows(): ProcessRow[] {
 }
 
 /** One row for each way lifetop can know a process and its end. */
-function inferredRows(): ProcessRow[] {
+function inferredRows(): readonly ProcessRow[] {
   const t = new ProcessTable({ userName: () => 'alice' });
   t.apply([
     exec(20, 40, { seeded: true }),
@@ -55,7 +55,7 @@ function inferredRows(): ProcessRow[] {
 const HOSTILE_SENDER = '=cmd\u001b[2J\u202e{x}';
 
 /** Ended by a process (under a hostile name), by the OOM killer, by a fault; one whose end was lost. */
-function killedRows(): ProcessRow[] {
+function killedRows(): readonly ProcessRow[] {
   const t = new ProcessTable({ userName: () => 'alice' });
   t.apply([
     exec(50, 40), exit(50, 40, { signal: 15, killedBy: { pid: 4242, comm: HOSTILE_SENDER, uid: 1000, kernel: false }, endSec: 70 }),
@@ -414,7 +414,7 @@ describe('writeSnapshot', () => {
 
 describe('where it ran: cgroup and unit in every format, escaped like comm', () => {
   const EVIL_CG = '/=evil\u001b[2J{red-bg}\u202e,x.scope';
-  function placedRows(): ProcessRow[] {
+  function placedRows(): readonly ProcessRow[] {
     const t = new ProcessTable({ userName: () => 'alice' });
     t.apply([
       { ...exec(60, 40), cgroup: '/system.slice/nginx.service', unit: 'nginx.service' },
