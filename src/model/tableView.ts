@@ -49,19 +49,15 @@ export class RowViews {
   /**
    * An unchanged table (same `version`) asked the same question (scrolling, redraws) gets the
    * last answer again. Only AGE order moves with time (running rows age, ended ones keep their
-   * lifetime), so for it the question includes the second.
-   */
-  /**
-   * The array returned is the cache's own (a storm's table holds tens of thousands of rows, and
-   * every copy of that size went to V8's large-object space): callers read it, never modify it.
-   * `rows` is iterated more than once.
+   * lifetime), so for it the question includes the second. The array returned is the cache's own
+   * (a storm's table holds tens of thousands of rows, and every copy of that size went to V8's
+   * large-object space): callers read it, never modify it. `rows` is iterated more than once.
    */
   view(rows: () => Iterable<ProcessRow>, version: number, opts: ViewOptions, now: number): readonly ProcessRow[] {
     const second = opts.sort.column === 'age' ? Math.floor(now / 1000) : 0;
     const question = JSON.stringify([opts.sort.column, opts.sort.descending, opts.query, opts.showExited, !!opts.tree, second,
       opts.units ?? null, !!opts.fold]);
     if (this.last?.version === version && this.last.question === question) return this.last.rows;
-    this.last = null; // its rows may be collected while the new view is worked out
     const { shown, folded } = this.compute(rows, opts, now);
     this.last = { version, question, rows: shown, folded };
     return shown;

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import type { Counters, ExitEvent, FollowingSource, FilterSpec, LifecycleEvent, StreamRecord } from '../core/types';
 import { compileFilter } from '../core/filter';
+import { interner } from '../core/intern';
 import type { UnitDeny } from './cgroups';
 import { loadAddon, type AbiLayout, type NativeAddon, type NativeTracer, type TracerStats } from './native';
 
@@ -23,19 +24,11 @@ export const LAYOUT = {
 
 // A storm runs the same few commands again and again, and the table keeps every ended row for its
 // retention: rows share one copy of each name, path and argv instead of holding one an event (about
-// 150 bytes a row). Short ones only, so what the caches pin stays small; cleared when full.
+// 150 bytes a row).
+const intern = interner();
 const INTERN_MAX = 4096;
-const INTERN_BYTES = 256;
-const interned = new Map<string, string>();
+const INTERN_LENGTH = 256;
 const argvs = new Map<string, string[]>();
-
-function intern(s: string): string {
-  const had = interned.get(s);
-  if (had !== undefined) return had;
-  if (interned.size >= INTERN_MAX) interned.clear();
-  interned.set(s, s);
-  return s;
-}
 
 function cString(buf: Buffer, start: number, max: number): string {
   let end = start;
@@ -91,7 +84,7 @@ export function splitArgs(buf: Buffer, start: number, len: number): string[] {
   let end = start + len;
   if (buf[end - 1] === 0) end--;
   const raw = buf.toString('utf8', start, end);
-  if (raw.length > INTERN_BYTES) return raw.split('\0');
+  if (raw.length > INTERN_LENGTH) return raw.split('\0');
   let args = argvs.get(raw);
   if (args === undefined) {
     if (argvs.size >= INTERN_MAX) argvs.clear();
@@ -133,8 +126,7 @@ export function decodeBatch(batch: Buffer, bootEpochMs: number): LifecycleEvent[
       const argsLen = Math.min(view.getUint16(r + E.args_len, true), len - E.args);
       out.push({
         type: 'exec', time, pid, ppid, tid, uid, comm, start, startedAt, cgroupId: cg, cgroup: undefined, unit: undefined,
-        filename: fnLen <= INTERN_BYTES ? intern(batch.toString('utf8', r + E.filename, r + E.filename + fnLen))
-          : batch.toString('utf8', r + E.filename, r + E.filename + fnLen),
+        filename: intern(batch.toString('utf8', r + E.filename, r + E.filename + fnLen)),
         args: splitArgs(batch, r + E.args, argsLen),
         argsTruncated: batch[r + E.args_truncated] !== 0,
         memcgId: cgroupId(view, r + E.memcg_id),

@@ -4,6 +4,7 @@
 import type { StreamRecord } from '../core/types';
 import { clockText, formatLifetime } from '../core/format';
 import { endingOfEvent, reasonText } from '../core/exitReason';
+import { interner } from '../core/intern';
 import { line, type Segment } from './text';
 import type { Theme } from './theme';
 
@@ -53,7 +54,7 @@ export interface LogLine {
 let lastEntries: readonly StreamRecord[] = [];
 let lastSame: string[] = [];
 let spareSame: string[] = [];
-const sames = new Map<string, string>();
+const shared = interner();
 
 function samenessOfAll(entries: readonly StreamRecord[]): string[] {
   const n = entries.length;
@@ -66,14 +67,7 @@ function samenessOfAll(entries: readonly StreamRecord[]): string[] {
       out[i] = lastSame[j];
       continue;
     }
-    const fresh = sameness(entries[i]);
-    let same = sames.get(fresh);
-    if (same === undefined) {
-      if (sames.size >= 4096) sames.clear();
-      sames.set(fresh, fresh);
-      same = fresh;
-    }
-    out[i] = same;
+    out[i] = shared(sameness(entries[i]));
   }
   spareSame = lastSame;
   lastSame = out;
