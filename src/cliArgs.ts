@@ -204,8 +204,11 @@ function parseSpeed(text: string | undefined, fallback: ReplaySpeed): ReplaySpee
   return positive('replay-speed', text, 1, { min: 0.001, max: 1e6 });
 }
 
+/** MiB as a decimal ("0.5") or, as --help writes the smallest, a fraction ("1/256"). */
 function parseRing(text: string | undefined): number {
-  const mib = positive('ring-size', text, 2);
+  const fraction = text === undefined ? null : /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const mib = fraction ? Number(fraction[1]) / Number(fraction[2]) : positive('ring-size', text, 2);
+  if (!(mib > 0) || !Number.isFinite(mib)) throw new UsageError(`--ring-size needs a positive number, got ${quote(text ?? '')}`);
   const bytes = mib * 1024 * 1024;
   if (!Number.isInteger(bytes) || (bytes & (bytes - 1)) !== 0 || bytes < 4096 || bytes > 1024 * 1024 * 1024) {
     throw new UsageError(`--ring-size must be a power of two in MiB from 1/256 (4 KiB) to 1024, got ${quote(text)}`);

@@ -14,6 +14,11 @@ describe('parseCli', () => {
     expect(o.retentionMs).toBe(10_000);
     expect(o.maxRows).toBe(50_000);
     expect(o.ringBytes).toBe(2 << 20);
+    // Both spellings --help uses: a decimal and the fraction it names as the smallest.
+    expect(parseCli(['--ring-size', '1/256'], env).ringBytes).toBe(4096);
+    expect(parseCli(['--ring-size', '1/64'], env).ringBytes).toBe(16384);
+    expect(parseCli(['--ring-size', '0.015625'], env).ringBytes).toBe(16384);
+    expect(parseCli(['--ring-size', '1024'], env).ringBytes).toBe(1 << 30);
     expect(o.sort).toEqual({ column: 'started', descending: true });
     expect(o.color).toBe(true);
   });
@@ -51,6 +56,10 @@ describe('parseCli', () => {
     [['--pid', '12', '--replay', 'r.ndjson'], /--pid and --replay cannot be combined/],
     [['--replay', 'x', '--source', 'proc'], /cannot be combined/],
     [['--ring-size', '3'], /power of two/],
+    [['--ring-size', '1/512'], /power of two in MiB from 1\/256/],
+    [['--ring-size', '1/0'], /--ring-size needs a positive number, got "1\/0"/],
+    [['--ring-size', '0/4'], /--ring-size needs a positive number/],
+    [['--ring-size', '1/3'], /power of two/],
     [['--sort', 'size'], /--sort must be COLUMN/],
     [['--on-bad-line', 'ignore'], /skip, abort/],
     [['stray'], /positional/i],
